@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_uring fixed buffers as long-term pins.
+ *
+ * io_uring_register_buffers() takes a R/W long-term pin (FOLL_WRITE |
+ * FOLL_LONGTERM) on the buffer.  For every backing of the catalog and every
+ * trigger, the bytes the ring sees must be the bytes the mapping holds: the
+ * ring reads the pinned pages with WRITE_FIXED and writes them with
+ * READ_FIXED.  Then: which mappings may be registered at all, what the
+ * registration costs against RLIMIT_MEMLOCK, and whether every pin is
+ * released again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lib/backing.h"
+#include "lib/expect.h"
+#include "lib/hints.h"
+#include "lib/ksft.h"
+#include "lib/observe.h"
+#include "lib/pin.h"
+#include "lib/pincheck.h"
+#include "lib/trigger.h"
+#include "lib/util.h"
+
+/* Reliability matrix ----------------------------------------------------- */
+
+static const enum trig_id matrix_triggers[] = {
+	TRIG_WRITE, TRIG_MPROTECT, TRIG_FORK_PARENT, TRIG_FORK_CHILD,
+	TRIG_KSM, TRIG_COLLAPSE, TRIG_PAGEOUT, TRIG_MREMAP,
+};
+
+static const struct {
+	enum pc_dir dir;
+	const char *what;
+} matrix_dirs[] = {
+	{ PC_PIN_READS, "io_uring WRITE_FIXED reads the pin" },
+	{ PC_PIN_WRITES, "io_uring READ_FIXED writes the pin" },
+};
+
+/*
+ * Backings the ring may pin: the catalog without cow.c's set-up variants,
+ * and without MAP_SHARED files on writeback filesystems, which the rule
+ * refuses (their registration is checked by the expectation cases).
+ */
+static bool in_matrix(const struct backing *bk)
+{
+	if (bk->flags & BKF_VARIANT)
+		return false;
+	return !backing_is(bk, BKF_SHARED | BKF_DISK, 0);
+}
+
+static void add_matrix(void)
+{
+	const struct backing *const *bks;
+	struct pincheck pc = { .pin = &pin_iouring, .writable = true };
+	unsigned int t, d;
+	int i, nr;
+
+	bks = backings(&nr);
+	for (d = 0; d < ARRAY_SIZE(matrix_dirs); d++) {
+		pc.dir = matrix_dirs[d].dir;
+		for (t = 0; t < ARRAY_SIZE(matrix_triggers); t++) {
+			pc.trig = &triggers[matrix_triggers[t]];
+			for (i = 0; i < nr; i++) {
+				pc.bk = bks[i];
+				if (in_matrix(pc.bk) && trigger_applies(pc.trig, pc.bk))
+					pincheck_add(&pc, matrix_dirs[d].what);
+			}
+		}
+	}
+}
+
+/* Which mappings may be registered ------------------------------------- */
+
+static void expect_case(const struct ksft_case *tc)
+{
+	const struct backing *bk = *(const struct backing *const *)tc->arg;
+	const struct need *needs[] = { &pin_iouring.need, &bk->need };
+	bool shared = bk->flags & BKF_SHARED;
+	char why[KSFT_REASON_MAX];
+	enum pin_expect expect;
+	const char *step;
+	struct mem m;
+	int ret;
+
+	if (needs_unmet(needs, ARRAY_SIZE(needs), why, sizeof(why))) {
+		ksft_case_skip("%s", why);
+		return;
+	}
+	ret = mem_setup(&m, bk, why, sizeof(why));
+	if (ret) {
+		ksft_case_result(ret, "%s", why);
+		goto teardown;
+	}
+	expect = longterm_pin_expect(m.fs_magic, shared, true);
+	if (expect == EXPECT_UNKNOWN) {
+		ksft_case_skip("unknown filesystem (%s)", fs_name(m.fs_magic));
+		goto teardown;
+	}
+	ret = iouring_try_register(m.addr, m.size, &step);
+	ksft_print_msg("%s %s mapping on %s: %s\n", step, shared ? "MAP_SHARED" : "MAP_PRIVATE",
+		       fs_name(m.fs_magic), ret ? strerror(-ret) : "registered");
+	if (ret == -ENOMEM) {
+		ksft_case_skip("io_uring registration failed with ENOMEM (RLIMIT_MEMLOCK?)");
+	} else if (expect == EXPECT_WORKS) {
+		ksft_case_result(ret ? KSFT_FAIL : KSFT_PASS,
+				 "registration must work for %s mappings on %s", shared ?
+				 "MAP_SHARED" : "MAP_PRIVATE", fs_name(m.fs_magic));
+	} else if (!ret) {
+		hint_print(HINT_NO_LONGTERM_FILE_WRITE);
+		ksft_case_fail("a writable long-term pin of a MAP_SHARED %s mapping was accepted",
+			       fs_name(m.fs_magic));
+	} else {
+		ksft_case_result(refusal_errno_ok(-ret, true) ? KSFT_PASS : KSFT_FAIL,
+				 "refused with %s, expected EFAULT or EOPNOTSUPP",
+				 strerror(-ret));
+	}
+teardown:
+	mem_teardown(&m);
+}
+
+static void prot_read_case(const struct ksft_case *tc)
+{
+	size_t len = 4 * page_size();
+	const char *step;
+	char *p;
+	int ret;
+
+	(void)tc;
+	if (iouring_unavailable()) {
+		ksft_case_skip("%s", iouring_unavailable());
+		return;
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED) {
+		ksft_case_fail("mmap: %s", strerror(errno));
+		return;
+	}
+	ret = iouring_try_register(p, len, &step);
+	ksft_print_msg("%s of a PROT_READ mapping: %s\n", step,
+		       ret ? strerror(-ret) : "registered");
+	ksft_case_result(ret == -EFAULT ? KSFT_PASS : KSFT_FAIL,
+			 "a writable pin of a PROT_READ mapping must fail with EFAULT");
+	munmap(p, len);
+}
+
+static void add_expectations(void)
+{
+	const struct backing *const *bks;
+	int i, nr;
+
+	bks = backings(&nr);
+	for (i = 0; i < nr; i++)
+		if (backing_is(bks[i], BKF_FILE, BKF_VARIANT))
+			ksft_case_add(expect_case, &bks[i], sizeof(bks[i]),
+				      "Longterm pin outcome as expected: io_uring fixed buffer registration, %s",
+				      bks[i]->name);
+	ksft_case_add(prot_read_case, NULL, 0,
+		      "Longterm pin outcome as expected: io_uring fixed buffer registration, PROT_READ anon mapping refused");
+}
+
+/* Memlock ---------------------------------------------------------------- */
+
+#define MEMLOCK_LIMIT	(256UL << 10)
+
+static bool break_memlock, break_leak;
+
+/* Map @len bytes of populated anonymous base pages. */
+static char *anon_pages(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, PAT_INITIAL, len);
+	return p;
+}
+
+/*
+ * In a child of its own, as an unprivileged user with RLIMIT_MEMLOCK at
+ * MEMLOCK_LIMIT: register @len bytes.  Exit status: 0 registered and the
+ * charge came and went, 1 registration failed with ENOMEM and nothing is
+ * charged, 2 anything else (diagnosed).
+ */
+static int unprivileged_register(size_t len)
+{
+	unsigned long limit = break_memlock ? 64UL << 20 : MEMLOCK_LIMIT;
+	struct iovec iov = { .iov_len = len };
+	long base, pinned, after;
+	struct io_uring ring;
+	int ret;
+
+	ret = drop_privileges(limit);
+	if (ret) {
+		ksft_print_msg("dropping privileges: %s\n", strerror(-ret));
+		return 2;
+	}
+	iov.iov_base = anon_pages(len);
+	if (!iov.iov_base)
+		return 2;
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (ret) {
+		ksft_print_msg("io_uring_queue_init as uid %d: %s\n", (int)getuid(), strerror(-ret));
+		return 2;
+	}
+	base = proc_status_kb("VmPin");
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	pinned = proc_status_kb("VmPin");
+	if (!ret)
+		io_uring_unregister_buffers(&ring);
+	after = proc_status_kb("VmPin");
+	io_uring_queue_exit(&ring);
+	ksft_print_msg("uid %d, RLIMIT_MEMLOCK %lu kB: registering %zu kB: %s; VmPin %ld -> %ld -> %ld kB\n",
+		       (int)getuid(), limit >> 10, len >> 10, ret ? strerror(-ret) : "ok",
+		       base, pinned, after);
+	if (ret == -ENOMEM && pinned == base)
+		return 1;
+	if (!ret && pinned == base + (long)(len >> 10) && after == base)
+		return 0;
+	return 2;
+}
+
+static int in_child(int (*fn)(size_t), size_t len)
+{
+	struct kid k;
+	pid_t pid = kid_fork(&k);
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		fflush(stdout);
+		_exit(fn(len));
+	}
+	return kid_finish(&k, false);
+}
+
+static void memlock_beyond(const struct ksft_case *tc)
+{
+	(void)tc;
+	if (iouring_unavailable()) {
+		ksft_case_skip("%s", iouring_unavailable());
+		return;
+	}
+	ksft_case_result(in_child(unprivileged_register, 4 * MEMLOCK_LIMIT) == 1 ?
+			 KSFT_PASS : KSFT_FAIL,
+			 "registration beyond RLIMIT_MEMLOCK must fail with ENOMEM, charging nothing");
+}
+
+static void memlock_within(const struct ksft_case *tc)
+{
+	(void)tc;
+	if (iouring_unavailable()) {
+		ksft_case_skip("%s", iouring_unavailable());
+		return;
+	}
+	ksft_case_result(in_child(unprivileged_register, MEMLOCK_LIMIT / 4) == 0 ?
+			 KSFT_PASS : KSFT_FAIL,
+			 "registration within RLIMIT_MEMLOCK must work and VmPin return to its baseline");
+}
+
+/* A THP is charged whole: report it, and that the charge goes away. */
+static void memlock_thp(const struct ksft_case *tc)
+{
+	const struct platform *p = platform();
+	char why[KSFT_REASON_MAX];
+	struct backing bk = { .type = BK_THP, .flags = BKF_PRIVATE | BKF_ANON | BKF_THP };
+	long base, pinned, after;
+	struct pin pin;
+	struct mem m;
+	int ret;
+
+	(void)tc;
+	bk.size = p->pmd_size;
+	bk.need.flags = NEED_THP;
+	bk.need.thp_size = p->pmd_size;
+	bk.need.check = iouring_unavailable;
+	ret = mem_setup(&m, &bk, why, sizeof(why));
+	if (ret) {
+		ksft_case_result(ret, "%s", why);
+		goto teardown;
+	}
+	base = proc_status_kb("VmPin");
+	ret = pin_take(&pin, &pin_iouring, m.addr, page_size(), true);
+	if (ret) {
+		ksft_case_fail("registering one page of a THP: %s", strerror(-ret));
+		goto teardown;
+	}
+	pinned = proc_status_kb("VmPin");
+	pin_drop(&pin);
+	after = proc_status_kb("VmPin");
+	ksft_print_msg("one %zu kB page of a %zu kB THP registered: VmPin %ld -> %ld -> %ld kB\n",
+		       page_size() >> 10, p->pmd_size >> 10, base, pinned, after);
+	ksft_case_result(pinned - base >= (long)(page_size() >> 10) &&
+			 pinned - base <= (long)(p->pmd_size >> 10) && after == base ?
+			 KSFT_PASS : KSFT_FAIL,
+			 "the charge must be between a page and the THP and go away again");
+teardown:
+	mem_teardown(&m);
+}
+
+/* All pins released ----------------------------------------------------- */
+
+static void pins_released(const struct ksft_case *tc)
+{
+	struct pin_counters c0, c1, c2;
+	size_t len = 64 * page_size();
+	struct pin pin;
+	char *p;
+	int ret;
+
+	(void)tc;
+	if (iouring_unavailable()) {
+		ksft_case_skip("%s", iouring_unavailable());
+		return;
+	}
+	if (!pin_counters_read(&c0)) {
+		ksft_case_skip("no nr_foll_pin_acquired in /proc/vmstat (kernel before 5.7)");
+		return;
+	}
+	p = anon_pages(len);
+	if (!p) {
+		ksft_case_fail("mmap: %s", strerror(errno));
+		return;
+	}
+	ret = pin_take(&pin, &pin_iouring, p, len, true);
+	pin_counters_read(&c1);
+	if (!break_leak)
+		pin_drop(&pin);
+	pin_counters_read(&c2);
+	ksft_print_msg("nr_foll_pin_acquired +%lu, nr_foll_pin_released +%lu (+%lu while registered)\n",
+		       c2.acquired - c0.acquired, c2.released - c0.released,
+		       c1.acquired - c0.acquired);
+	if (ret)
+		ksft_case_fail("registering %zu kB: %s", len >> 10, strerror(-ret));
+	else if (c1.acquired - c0.acquired < len / page_size())
+		ksft_case_fail("registration did not count %zu pins", len / page_size());
+	else
+		ksft_case_result(c2.acquired - c0.acquired == c2.released - c0.released ?
+				 KSFT_PASS : KSFT_FAIL,
+				 "acquired and released pins must balance after unregistering");
+	munmap(p, len);
+}
+
+static void add_accounting(void)
+{
+	ksft_case_add(memlock_beyond, NULL, 0,
+		      "Memlock charge as expected: io_uring fixed buffer beyond RLIMIT_MEMLOCK fails with ENOMEM, unprivileged");
+	ksft_case_add(memlock_within, NULL, 0,
+		      "Memlock charge as expected: io_uring fixed buffer within RLIMIT_MEMLOCK, VmPin up and back to baseline, unprivileged");
+	ksft_case_add(memlock_thp, NULL, 0,
+		      "Memlock charge as expected: io_uring fixed buffer in a THP, charged at most whole and released");
+	ksft_case_add(pins_released, NULL, 0,
+		      "All pins released: io_uring fixed buffer, FOLL_PIN counters balance after unregistering");
+}
+
+/* Main ------------------------------------------------------------------ */
+
+static void enumerate(void)
+{
+	add_matrix();
+	add_expectations();
+	add_accounting();
+}
+
+static void setup(void)
+{
+	/* A private hugetlb pin, its COW copy and a child's copy. */
+	hugetlb_reserve_all(4);
+}
+
+enum { OPT_BREAK = 0x2000 };
+
+static const struct option longopts[] = {
+	{ "selftest-break", required_argument, NULL, OPT_BREAK },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int option(int opt, const char *arg)
+{
+	if (opt != OPT_BREAK)
+		return -1;
+	if (!strcmp(arg, "memlock"))
+		break_memlock = true;
+	else if (!strcmp(arg, "leak"))
+		break_leak = true;
+	else
+		return pincheck_parse_break(arg);
+	return 0;
+}
+
+static const struct ksft_suite suite = {
+	.name = "iouring_pin",
+	.summary = "Long-term pins through io_uring fixed buffers: coherency after writes,\n"
+		   "fork, mprotect, KSM, THP collapse, pageout and mremap; which mappings may\n"
+		   "be registered; RLIMIT_MEMLOCK accounting; pin release.",
+	.usage = "      --selftest-break MODE  break a check on purpose, to show it can fail:\n"
+		 "                        dontneed (zap the mapping behind the pin), compare\n"
+		 "                        (compare with a stale copy), memlock (raise the limit),\n"
+		 "                        leak (keep the pin)\n",
+	.longopts = longopts,
+	.option = option,
+	.enumerate = enumerate,
+	.setup = setup,
+	.timeout = 120,
+};
+
+int main(int argc, char **argv)
+{
+	ksft_main(&suite, argc, argv);
+}

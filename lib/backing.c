@@ -1,0 +1,800 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The backing catalog.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "ksft.h"
+#include "observe.h"
+#include "sysstate.h"
+#include "util.h"
+
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT	26
+#endif
+
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
+#define KSM_DIR		"/sys/kernel/mm/ksm"
+#define MAX_BACKINGS	256
+
+/* Catalog --------------------------------------------------------------- */
+
+static struct backing cat[MAX_BACKINGS];
+static const struct backing *catp[MAX_BACKINGS];
+static int nr_cat = -1;
+
+static struct backing *add(enum bk_type type, unsigned int flags, size_t size,
+			   const char *fmt, ...) __printf(4, 5);
+static struct backing *add(enum bk_type type, unsigned int flags, size_t size,
+			   const char *fmt, ...)
+{
+	struct backing *bk = &cat[nr_cat];
+	va_list ap;
+
+	if (nr_cat == MAX_BACKINGS)
+		abort();
+	bk->type = type;
+	bk->flags = flags;
+	bk->size = size;
+	if (size && size == platform()->pmd_size)
+		bk->flags |= BKF_PMD;
+	va_start(ap, fmt);
+	vsnprintf(bk->name, sizeof(bk->name), fmt, ap);
+	va_end(ap);
+	catp[nr_cat++] = bk;
+	return bk;
+}
+
+static void add_thp(size_t size)
+{
+	const unsigned int anon = BKF_PRIVATE | BKF_ANON | BKF_THP;
+	const unsigned int swp = anon | BKF_SWAPOUT | BKF_VARIANT;
+	const unsigned int part = anon | BKF_PARTIAL | BKF_VARIANT;
+	size_t kb = size >> 10;
+	struct backing *bk[10];
+	int i = 0, j;
+
+	bk[i++] = add(BK_THP, anon, size, "THP (%zu kB)", kb);
+	bk[i++] = add(BK_THP_SWAPOUT, swp, size, "swapped-out THP (%zu kB)", kb);
+	if (size == platform()->pmd_size) {
+		bk[i++] = add(BK_THP_PTE, anon, size, "PTE-mapped THP (%zu kB)", kb);
+		bk[i++] = add(BK_THP_PTE_SWAPOUT, swp, size,
+			      "swapped-out, PTE-mapped THP (%zu kB)", kb);
+	}
+	bk[i++] = add(BK_THP_SINGLE_PTE, anon, size, "single PTE of THP (%zu kB)", kb);
+	bk[i++] = add(BK_THP_SINGLE_PTE_SWAPOUT, swp, size,
+		      "single PTE of swapped-out THP (%zu kB)", kb);
+	bk[i++] = add(BK_THP_MREMAP_LOWER, part, size,
+		      "partially mremap()'ed THP, staying half (%zu kB)", kb);
+	bk[i++] = add(BK_THP_MREMAP_UPPER, part, size,
+		      "partially mremap()'ed THP, moved half (%zu kB)", kb);
+	bk[i++] = add(BK_THP_SHARED_PARTIAL, part, size, "partially shared THP (%zu kB)", kb);
+	bk[i++] = add(BK_THP_SHARED_TAILS, part, size,
+		      "tail pages of partially shared THP (%zu kB)", kb);
+	for (j = 0; j < i; j++) {
+		bk[j]->need.flags |= NEED_THP;
+		bk[j]->need.thp_size = size;
+		if (bk[j]->flags & BKF_SWAPOUT)
+			bk[j]->need.flags |= NEED_SWAP;
+	}
+}
+
+static void add_pair(enum bk_type type, unsigned int flags, size_t size, const char *what)
+{
+	struct backing *bk;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		bk = add(type, flags | (i ? BKF_PRIVATE : BKF_SHARED), size, "%s (%s)", what,
+			 i ? "MAP_PRIVATE" : "MAP_SHARED");
+		/*
+		 * Shared: the page cache page.  Private: that page, the COW copy
+		 * a pin or a write makes, and the copy a fork()ed child gets.
+		 */
+		if (flags & BKF_HUGETLB) {
+			bk->need.hugetlb_size = size;
+			bk->need.hugetlb_pages = i ? 3 : 1;
+		}
+		if (type == BK_SHMEM_LARGE) {
+			bk->need.flags |= NEED_SHMEM_THP;
+			bk->need.shmem_size = size;
+		}
+	}
+}
+
+static const struct {
+	unsigned long magic;
+	const char *name;
+} disk_fs[] = {
+	{ EXT4_SUPER_MAGIC, "ext4" },
+	{ XFS_SUPER_MAGIC, "xfs" },
+	{ BTRFS_SUPER_MAGIC, "btrfs" },
+};
+
+static void build_catalog(void)
+{
+	const struct platform *p = platform();
+	const unsigned int shm = BKF_FILE | BKF_SHMEM;
+	struct backing *bk;
+	char what[64];
+	unsigned int i;
+	int s;
+
+	nr_cat = 0;
+	add(BK_ANON, BKF_PRIVATE | BKF_ANON, 0, "anon base page");
+	bk = add(BK_ANON_SWAPOUT, BKF_PRIVATE | BKF_ANON | BKF_SWAPOUT | BKF_VARIANT, 0,
+		 "swapped-out anon base page");
+	bk->need.flags |= NEED_SWAP;
+	for (s = 0; s < p->nr_thp; s++)
+		add_thp(p->thp_sizes[s]);
+	for (s = 0; s < p->nr_hugetlb; s++) {
+		bk = add(BK_HUGETLB, BKF_PRIVATE | BKF_ANON | BKF_HUGETLB, p->hugetlb_sizes[s],
+			 "hugetlb (%zu kB)", p->hugetlb_sizes[s] >> 10);
+		bk->need.hugetlb_size = p->hugetlb_sizes[s];
+		bk->need.hugetlb_pages = 2;
+	}
+	add(BK_ZEROPAGE, BKF_PRIVATE | BKF_ZERO, 0, "shared zeropage");
+	if (p->pmd_size) {
+		bk = add(BK_HUGE_ZEROPAGE, BKF_PRIVATE | BKF_ZERO | BKF_THP, p->pmd_size,
+			 "huge zeropage");
+		bk->need.flags |= NEED_THP | NEED_HUGE_ZEROPAGE;
+	}
+	add_pair(BK_MEMFD, shm, 0, "memfd");
+	for (s = 0; s < p->nr_shmem; s++) {
+		snprintf(what, sizeof(what), "memfd with %zu kB shmem folios",
+			 p->shmem_sizes[s] >> 10);
+		add_pair(BK_SHMEM_LARGE, shm | BKF_THP, p->shmem_sizes[s], what);
+	}
+	add_pair(BK_TMPFS_FILE, shm, 0, "tmpfs file");
+	for (i = 0; i < ARRAY_SIZE(disk_fs); i++) {
+		snprintf(what, sizeof(what), "%s file", disk_fs[i].name);
+		add_pair(BK_DISK_FILE, BKF_FILE | BKF_DISK, 0, what);
+		cat[nr_cat - 1].fs_magic = disk_fs[i].magic;
+		cat[nr_cat - 2].fs_magic = disk_fs[i].magic;
+	}
+	for (s = 0; s < p->nr_hugetlb; s++) {
+		snprintf(what, sizeof(what), "memfd hugetlb (%zu kB)", p->hugetlb_sizes[s] >> 10);
+		add_pair(BK_MEMFD_HUGETLB, BKF_FILE | BKF_HUGETLB, p->hugetlb_sizes[s], what);
+	}
+	add(BK_ANON_SHARED, BKF_SHARED | BKF_SHMEM, 0, "anon MAP_SHARED page");
+	bk = add(BK_KSM, BKF_PRIVATE | BKF_ANON | BKF_KSM, 0, "KSM-merged anon page");
+	bk->need.flags |= NEED_KSM | NEED_ROOT;
+}
+
+const struct backing *const *backings(int *nr)
+{
+	if (nr_cat < 0)
+		build_catalog();
+	*nr = nr_cat;
+	return catp;
+}
+
+bool backing_is(const struct backing *bk, unsigned int all, unsigned int none)
+{
+	return (bk->flags & all) == all && !(bk->flags & none);
+}
+
+/* Directories ----------------------------------------------------------- */
+
+static const char *disk_dirs[16];
+static int nr_disk_dirs;
+
+void backing_add_disk_dir(const char *dir)
+{
+	if (nr_disk_dirs < (int)ARRAY_SIZE(disk_dirs))
+		disk_dirs[nr_disk_dirs++] = dir;
+}
+
+static bool dir_has_type(const char *dir, unsigned long magic)
+{
+	struct statfs sfs;
+
+	return dir && *dir && !statfs(dir, &sfs) && (unsigned long)sfs.f_type == magic &&
+	       !access(dir, W_OK);
+}
+
+/* A writable directory on a filesystem of type @magic, or NULL. */
+static const char *find_dir(unsigned long magic)
+{
+	static const char *const fixed[] = { "/dev/shm", "/var/tmp", "/tmp", "/run" };
+	static char cwd[4096];
+	char *env, *tok, *save = NULL;
+	static char *envcopy;
+	unsigned int i;
+
+	for (i = 0; i < (unsigned int)nr_disk_dirs; i++)
+		if (dir_has_type(disk_dirs[i], magic))
+			return disk_dirs[i];
+	env = getenv("PINSUITE_DISK_DIRS");
+	if (env && !envcopy)
+		envcopy = strdup(env);
+	if (envcopy) {
+		env = strdup(envcopy);
+		for (tok = strtok_r(env, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+			if (dir_has_type(tok, magic))
+				return tok;
+	}
+	if (getcwd(cwd, sizeof(cwd)) && dir_has_type(cwd, magic))
+		return cwd;
+	if (dir_has_type(getenv("TMPDIR"), magic))
+		return getenv("TMPDIR");
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		if (dir_has_type(fixed[i], magic))
+			return fixed[i];
+	return NULL;
+}
+
+const char *fs_name(unsigned long magic)
+{
+	static char buf[32];
+	unsigned int i;
+
+	if (magic == TMPFS_MAGIC)
+		return "tmpfs";
+	if (magic == HUGETLBFS_MAGIC)
+		return "hugetlbfs";
+	for (i = 0; i < ARRAY_SIZE(disk_fs); i++)
+		if (disk_fs[i].magic == magic)
+			return disk_fs[i].name;
+	snprintf(buf, sizeof(buf), "f_type 0x%lx", magic);
+	return buf;
+}
+
+/* Policies ------------------------------------------------------------- */
+
+int thp_only_size(size_t size)
+{
+	const struct platform *p = platform();
+	char path[160], cur[32];
+	int i, ret = 0, r;
+
+	if (!p->thp_per_size) {
+		if (!sysstate_read(THP_DIR "/enabled", cur, sizeof(cur)) && !strcmp(cur, "never"))
+			ret = sysstate_write(THP_DIR "/enabled", "madvise");
+		return ret;
+	}
+	for (i = 0; i < p->nr_thp; i++) {
+		snprintf(path, sizeof(path), "%s/enabled", thp_size_dir(p->thp_sizes[i]));
+		r = sysstate_write(path, p->thp_sizes[i] == size ? "always" : "never");
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+int shmem_allow_size(size_t size)
+{
+	const struct platform *p = platform();
+	char path[160], cur[32];
+	int i, ret = 0, r;
+
+	if (!sysstate_read(THP_DIR "/shmem_enabled", cur, sizeof(cur)) &&
+	    (!strcmp(cur, "never") || !strcmp(cur, "deny")))
+		ret = sysstate_write(THP_DIR "/shmem_enabled", "advise");
+	for (i = 0; i < p->nr_shmem; i++) {
+		snprintf(path, sizeof(path), "%s/shmem_enabled", thp_size_dir(p->shmem_sizes[i]));
+		if (access(path, F_OK))
+			continue;
+		r = sysstate_write(path, p->shmem_sizes[i] == size ? "advise" : "never");
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+int ksm_start(void)
+{
+	int ret;
+
+	ret = sysstate_write(KSM_DIR "/pages_to_scan", "4096");
+	if (!ret)
+		ret = sysstate_write(KSM_DIR "/sleep_millisecs", "1");
+	if (!ret)
+		ret = sysstate_write(KSM_DIR "/run", "1");
+	return ret;
+}
+
+int ksm_wait_scans(unsigned int scans)
+{
+	unsigned long start, cur;
+	struct timespec ts = { 0, 1000000 };
+	int i;
+
+	if (read_ulong(KSM_DIR "/full_scans", &start))
+		return -ENOENT;
+	for (i = 0; i < 10000; i++) {
+		if (read_ulong(KSM_DIR "/full_scans", &cur))
+			return -ENOENT;
+		if (cur >= start + scans)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int page_in_large_folio(const void *addr)
+{
+	unsigned long pfn = pagemap_pfn(addr);
+	uint64_t flags;
+	int fd, ret = -1;
+
+	if (!pfn)
+		return -1;
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!pread_full(fd, &flags, sizeof(flags), (off_t)pfn * sizeof(flags)))
+		ret = !!(flags & ((1ULL << 15) | (1ULL << 16)));
+	close(fd);
+	return ret;
+}
+
+/* Set-up helpers --------------------------------------------------------- */
+
+static void *track(struct mem *m, void *p, size_t len)
+{
+	int i;
+
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	for (i = 0; i < (int)ARRAY_SIZE(m->map); i++) {
+		if (!m->map[i]) {
+			m->map[i] = p;
+			m->map_len[i] = len;
+			return p;
+		}
+	}
+	munmap(p, len);
+	errno = ENOSPC;
+	return MAP_FAILED;
+}
+
+char *mem_reserve(struct mem *m, size_t len, size_t align)
+{
+	char *p;
+
+	if (align < page_size())
+		align = page_size();
+	p = track(m, mmap(NULL, len + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			  MAP_NORESERVE, -1, 0), len + align);
+	if (p == MAP_FAILED)
+		return NULL;
+	return (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+}
+
+static int fail(char *why, size_t len, const char *what)
+{
+	snprintf(why, len, "%s: %s", what, strerror(errno));
+	return KSFT_FAIL;
+}
+
+static int skip(char *why, size_t len, const char *fmt, ...) __printf(3, 4);
+static int skip(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return KSFT_SKIP;
+}
+
+/* Map @len bytes of anon memory aligned to @align; NULL on failure. */
+static char *map_anon_aligned(struct mem *m, size_t len, size_t align, int flags)
+{
+	char *p = mem_reserve(m, len, align);
+
+	if (!p)
+		return NULL;
+	if (mmap(p, len, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+	    MAP_FAILED)
+		return NULL;
+	return p;
+}
+
+static int swap_out(struct mem *m, char *why, size_t len)
+{
+	if (madvise(m->addr, m->size, MADV_PAGEOUT))
+		return fail(why, len, "madvise(MADV_PAGEOUT)");
+	if (!range_swapped(m->addr, m->size))
+		return skip(why, len, "MADV_PAGEOUT did not swap out the range");
+	return KSFT_PASS;
+}
+
+/* Anonymous -------------------------------------------------------------- */
+
+static int setup_anon(struct mem *m, char *why, size_t len)
+{
+	size_t ps = page_size();
+
+	m->addr = track(m, mmap(NULL, ps, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), ps);
+	if (m->addr == MAP_FAILED)
+		return fail(why, len, "mmap");
+	if (madvise(m->addr, ps, MADV_NOHUGEPAGE) && errno != EINVAL)
+		return fail(why, len, "madvise(MADV_NOHUGEPAGE)");
+	m->size = ps;
+	memset(m->addr, PAT_INITIAL, ps);
+	m->initial = PAT_INITIAL;
+	if (m->bk->type == BK_ANON_SWAPOUT)
+		return swap_out(m, why, len);
+	return KSFT_PASS;
+}
+
+/* Only the first page was ever shared with a (gone) child. */
+static int share_first_page(struct mem *m, char *thp, size_t size, char *why, size_t len)
+{
+	size_t ps = page_size();
+	int status;
+	pid_t pid;
+
+	if (madvise(thp + ps, size - ps, MADV_DONTFORK))
+		return fail(why, len, "madvise(MADV_DONTFORK)");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return fail(why, len, "fork");
+	if (!pid)
+		_exit(0);
+	if (waitpid(pid, &status, 0) < 0)
+		return fail(why, len, "waitpid");
+	if (madvise(thp + ps, size - ps, MADV_DOFORK))
+		return fail(why, len, "madvise(MADV_DOFORK)");
+	(void)m;
+	return KSFT_PASS;
+}
+
+static int thp_variant(struct mem *m, char *thp, size_t size, char *why, size_t len)
+{
+	size_t ps = page_size(), half = size / 2;
+	char *tgt;
+
+	m->addr = thp;
+	m->size = size;
+	switch (m->bk->type) {
+	case BK_THP_PTE:
+	case BK_THP_PTE_SWAPOUT:
+		/* Changing the protection of one subpage remaps the PMD by PTEs. */
+		if (mprotect(thp + ps, ps, PROT_READ) ||
+		    mprotect(thp + ps, ps, PROT_READ | PROT_WRITE))
+			return fail(why, len, "mprotect");
+		break;
+	case BK_THP_SINGLE_PTE:
+	case BK_THP_SINGLE_PTE_SWAPOUT:
+		if (madvise(thp + ps, size - ps, MADV_DONTNEED))
+			return fail(why, len, "madvise(MADV_DONTNEED)");
+		m->size = ps;
+		break;
+	case BK_THP_MREMAP_LOWER:
+	case BK_THP_MREMAP_UPPER:
+		tgt = mem_reserve(m, half, ps);
+		if (!tgt || mremap(thp + half, half, half, MREMAP_MAYMOVE | MREMAP_FIXED, tgt) ==
+		    MAP_FAILED)
+			return fail(why, len, "mremap");
+		m->size = half;
+		if (m->bk->type == BK_THP_MREMAP_UPPER)
+			m->addr = tgt;
+		break;
+	case BK_THP_SHARED_PARTIAL:
+	case BK_THP_SHARED_TAILS:
+		if (share_first_page(m, thp, size, why, len))
+			return KSFT_FAIL;
+		if (m->bk->type == BK_THP_SHARED_TAILS) {
+			m->addr = thp + ps;
+			m->size = size - ps;
+		}
+		break;
+	default:
+		break;
+	}
+	if (m->bk->flags & BKF_SWAPOUT)
+		return swap_out(m, why, len);
+	return KSFT_PASS;
+}
+
+static int setup_thp(struct mem *m, char *why, size_t len)
+{
+	size_t size = m->bk->size, ps = page_size();
+	char *thp;
+	int ret;
+
+	ret = thp_only_size(size);
+	if (ret && ret != -EACCES && ret != -EPERM && ret != -EROFS) {
+		errno = -ret;
+		return fail(why, len, "setting the THP size policy");
+	}
+	thp = map_anon_aligned(m, size, size, MAP_PRIVATE);
+	if (!thp)
+		return fail(why, len, "mmap");
+	if (madvise(thp, size, MADV_HUGEPAGE))
+		return fail(why, len, "madvise(MADV_HUGEPAGE)");
+	/* One write fault allocates the whole THP. */
+	thp[0] = 1;
+	if (!pagemap_present(thp + size - ps))
+		return skip(why, len, "did not get a THP of %zu kB%s", size >> 10,
+			    ret ? " (cannot set the THP policy: not root)" : "");
+	memset(thp, PAT_INITIAL, size);
+	m->initial = PAT_INITIAL;
+	return thp_variant(m, thp, size, why, len);
+}
+
+static int setup_hugetlb(struct mem *m, char *why, size_t len)
+{
+	size_t size = m->bk->size;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+		    (int)(ilog2_ul(size) << MAP_HUGE_SHIFT);
+
+	m->addr = track(m, mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0), size);
+	if (m->addr == MAP_FAILED)
+		return skip(why, len, "need free %zu kB hugetlb pages (mmap: %s)", size >> 10,
+			    strerror(errno));
+	m->size = size;
+	memset(m->addr, PAT_INITIAL, size);
+	m->initial = PAT_INITIAL;
+	return KSFT_PASS;
+}
+
+static int setup_zeropage(struct mem *m, char *why, size_t len)
+{
+	size_t size = m->bk->size ? m->bk->size : page_size();
+	bool huge = m->bk->type == BK_HUGE_ZEROPAGE;
+	char *view[2];
+	int i;
+
+	if (huge)
+		thp_only_size(size);
+	for (i = 0; i < 2; i++) {
+		view[i] = map_anon_aligned(m, size, huge ? size : page_size(), MAP_PRIVATE);
+		if (!view[i])
+			return fail(why, len, "mmap");
+		if (madvise(view[i], size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) &&
+		    errno != EINVAL)
+			return fail(why, len, "madvise");
+		touch_read(view[i], size);
+		if (huge && !pagemap_present(view[i] + page_size()))
+			return skip(why, len, "did not get the huge zeropage mapped");
+	}
+	if (mprotect(view[1], size, PROT_READ))
+		return fail(why, len, "mprotect");
+	m->addr = view[0];
+	m->ro = view[1];
+	m->size = size;
+	m->initial = 0;
+	return KSFT_PASS;
+}
+
+/* Files ----------------------------------------------------------------- */
+
+static int open_tmpfile(const char *dir)
+{
+	char path[4200];
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	snprintf(path, sizeof(path), "%s/pinsuite.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* The file of @m, @size bytes of PAT_INITIAL; KSFT_* */
+static int make_file(struct mem *m, size_t size, char *why, size_t len)
+{
+	const struct backing *bk = m->bk;
+	const char *dir = NULL;
+	unsigned int hflags;
+	struct statfs sfs;
+	char *buf;
+
+	switch (bk->type) {
+	case BK_MEMFD:
+	case BK_SHMEM_LARGE:
+		m->fd = memfd_create("pinsuite", MFD_CLOEXEC);
+		break;
+	case BK_MEMFD_HUGETLB:
+		hflags = MFD_CLOEXEC | MFD_HUGETLB | (ilog2_ul(size) << MFD_HUGE_SHIFT);
+		m->fd = memfd_create("pinsuite", hflags);
+		if (m->fd < 0)
+			return skip(why, len, "memfd_create(MFD_HUGETLB) failed: %s",
+				    strerror(errno));
+		break;
+	case BK_TMPFS_FILE:
+		dir = find_dir(TMPFS_MAGIC);
+		if (!dir)
+			return skip(why, len, "no writable tmpfs directory (/dev/shm, TMPDIR)");
+		m->fd = open_tmpfile(dir);
+		break;
+	default:
+		dir = find_dir(bk->fs_magic);
+		if (!dir)
+			return skip(why, len,
+				    "no writable %s directory (use --disk-dir or PINSUITE_DISK_DIRS)",
+				    fs_name(bk->fs_magic));
+		m->fd = open_tmpfile(dir);
+		break;
+	}
+	if (m->fd < 0)
+		return fail(why, len, dir ? "creating a file" : "memfd_create");
+	if (!fstatfs(m->fd, &sfs))
+		m->fs_magic = (unsigned long)sfs.f_type;
+	if (ftruncate(m->fd, (off_t)size))
+		return bk->flags & BKF_HUGETLB ?
+		       skip(why, len, "need free %zu kB hugetlb pages (ftruncate: %s)",
+			    size >> 10, strerror(errno)) : fail(why, len, "ftruncate");
+	if (bk->flags & (BKF_HUGETLB | BKF_THP))
+		return KSFT_PASS;	/* filled through a mapping */
+	buf = malloc(size);
+	if (!buf)
+		return fail(why, len, "malloc");
+	memset(buf, PAT_INITIAL, size);
+	errno = -pwrite_full(m->fd, buf, size, 0);
+	free(buf);
+	if (errno)
+		return fail(why, len, "pwrite");
+	return KSFT_PASS;
+}
+
+/* Fill a hugetlbfs or large-folio shmem file through a shared mapping. */
+static int fill_through_mapping(struct mem *m, size_t size, char *why, size_t len)
+{
+	char *p = mem_reserve(m, size, size);
+
+	if (!p || mmap(p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->fd, 0) ==
+	    MAP_FAILED) {
+		if (m->bk->flags & BKF_HUGETLB)
+			return skip(why, len, "need free %zu kB hugetlb pages (mmap: %s)",
+				    size >> 10, strerror(errno));
+		return fail(why, len, "mmap");
+	}
+	if (m->bk->type == BK_SHMEM_LARGE && madvise(p, size, MADV_HUGEPAGE))
+		return fail(why, len, "madvise(MADV_HUGEPAGE)");
+	memset(p, PAT_INITIAL, size);
+	if (m->bk->type == BK_SHMEM_LARGE && page_in_large_folio(p) == 0)
+		return skip(why, len, "did not get a %zu kB shmem folio", size >> 10);
+	if (m->bk->type == BK_SHMEM_LARGE && !pagemap_present(p + size - page_size()))
+		return skip(why, len, "did not get a %zu kB shmem folio mapped", size >> 10);
+	return KSFT_PASS;
+}
+
+static int setup_file(struct mem *m, char *why, size_t len)
+{
+	const struct backing *bk = m->bk;
+	size_t size = bk->size ? bk->size : page_size();
+	int type = (bk->flags & BKF_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	int ret;
+
+	if (bk->type == BK_SHMEM_LARGE && shmem_allow_size(size) == -EACCES)
+		return skip(why, len, "cannot allow %zu kB shmem folios: needs root", size >> 10);
+	ret = make_file(m, size, why, len);
+	if (ret)
+		return ret;
+	if (bk->flags & (BKF_HUGETLB | BKF_THP)) {
+		ret = fill_through_mapping(m, size, why, len);
+		if (ret)
+			return ret;
+	}
+	m->addr = mem_reserve(m, size, bk->size ? bk->size : page_size());
+	if (!m->addr || mmap(m->addr, size, PROT_READ | PROT_WRITE, type | MAP_FIXED, m->fd, 0) ==
+	    MAP_FAILED)
+		return fail(why, len, "mmap");
+	if (bk->type == BK_SHMEM_LARGE && madvise(m->addr, size, MADV_HUGEPAGE))
+		return fail(why, len, "madvise(MADV_HUGEPAGE)");
+	m->ro = track(m, mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0), size);
+	if (m->ro == MAP_FAILED)
+		return fail(why, len, "mmap");
+	m->size = size;
+	m->initial = PAT_INITIAL;
+	/* Read faults: a private mapping maps the pagecache page R/O. */
+	touch_read(m->addr, size);
+	touch_read(m->ro, size);
+	return KSFT_PASS;
+}
+
+static int setup_anon_shared(struct mem *m, char *why, size_t len)
+{
+	size_t ps = page_size();
+
+	m->addr = track(m, mmap(NULL, ps, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0), ps);
+	if (m->addr == MAP_FAILED)
+		return fail(why, len, "mmap");
+	m->size = ps;
+	memset(m->addr, PAT_INITIAL, ps);
+	m->initial = PAT_INITIAL;
+	return KSFT_PASS;
+}
+
+static int setup_ksm(struct mem *m, char *why, size_t len)
+{
+	size_t ps = page_size();
+	int ret, i;
+
+	ret = ksm_start();
+	if (ret)
+		return skip(why, len, "cannot start ksmd: %s", strerror(-ret));
+	m->addr = track(m, mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), 2 * ps);
+	if (m->addr == MAP_FAILED)
+		return fail(why, len, "mmap");
+	if (madvise(m->addr, 2 * ps, MADV_NOHUGEPAGE) && errno != EINVAL)
+		return fail(why, len, "madvise(MADV_NOHUGEPAGE)");
+	memset(m->addr, PAT_INITIAL, 2 * ps);
+	if (madvise(m->addr, 2 * ps, MADV_MERGEABLE))
+		return skip(why, len, "madvise(MADV_MERGEABLE): %s", strerror(errno));
+	m->size = ps;
+	m->initial = PAT_INITIAL;
+	for (i = 0; i < 50; i++) {
+		if (pagemap_pfn(m->addr) && pagemap_pfn(m->addr) == pagemap_pfn(m->addr + ps))
+			return KSFT_PASS;
+		if (ksm_wait_scans(1))
+			break;
+	}
+	return skip(why, len, "KSM did not merge the pages");
+}
+
+int mem_setup(struct mem *m, const struct backing *bk, char *why, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->bk = bk;
+	m->fd = -1;
+	if (need_unmet(&bk->need, why, len))
+		return KSFT_SKIP;
+
+	switch (bk->type) {
+	case BK_ANON:
+	case BK_ANON_SWAPOUT:
+		return setup_anon(m, why, len);
+	case BK_THP ... BK_THP_SHARED_TAILS:
+		return setup_thp(m, why, len);
+	case BK_HUGETLB:
+		return setup_hugetlb(m, why, len);
+	case BK_ZEROPAGE:
+	case BK_HUGE_ZEROPAGE:
+		return setup_zeropage(m, why, len);
+	case BK_MEMFD:
+	case BK_SHMEM_LARGE:
+	case BK_TMPFS_FILE:
+	case BK_DISK_FILE:
+	case BK_MEMFD_HUGETLB:
+		return setup_file(m, why, len);
+	case BK_ANON_SHARED:
+		return setup_anon_shared(m, why, len);
+	case BK_KSM:
+		return setup_ksm(m, why, len);
+	}
+	snprintf(why, len, "unknown backing type %d", bk->type);
+	return KSFT_FAIL;
+}
+
+void mem_teardown(struct mem *m)
+{
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(m->map); i++) {
+		if (m->map[i])
+			munmap(m->map[i], m->map_len[i]);
+		m->map[i] = NULL;
+	}
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	m->addr = NULL;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The backing catalog: every kind of memory a pin can land on, in one
+ * place that knows how to create it, fill it with a known byte, describe
+ * it and say why it cannot be had.
+ *
+ * backings() lists what this system could offer (THP, shmem and hugetlb
+ * sizes are detected); a listed backing may still fail its prerequisites
+ * at run time, in which case mem_setup() returns KSFT_SKIP with a reason.
+ */
+#ifndef PINSUITE_BACKING_H
+#define PINSUITE_BACKING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "need.h"
+
+enum bk_type {
+	BK_ANON,		/* private anonymous base page */
+	BK_ANON_SWAPOUT,	/* ... swapped out */
+	BK_THP,			/* anon THP as faulted (PMD-mapped if PMD size) */
+	BK_THP_SWAPOUT,
+	BK_THP_PTE,		/* PMD-size THP remapped by PTEs */
+	BK_THP_PTE_SWAPOUT,
+	BK_THP_SINGLE_PTE,	/* one PTE left of a THP */
+	BK_THP_SINGLE_PTE_SWAPOUT,
+	BK_THP_MREMAP_LOWER,	/* upper half moved away; the lower half */
+	BK_THP_MREMAP_UPPER,	/* ... the moved upper half */
+	BK_THP_SHARED_PARTIAL,	/* only the first page was ever COW-shared */
+	BK_THP_SHARED_TAILS,	/* ... and only its tail pages are used */
+	BK_HUGETLB,		/* private anonymous hugetlb */
+	BK_ZEROPAGE,		/* read-faulted private anon: shared zeropage */
+	BK_HUGE_ZEROPAGE,
+	BK_MEMFD,
+	BK_SHMEM_LARGE,		/* memfd with shmem large folios */
+	BK_TMPFS_FILE,
+	BK_DISK_FILE,		/* ext4, xfs, btrfs */
+	BK_MEMFD_HUGETLB,
+	BK_ANON_SHARED,		/* MAP_SHARED | MAP_ANONYMOUS */
+	BK_KSM,			/* private anon page merged by KSM */
+};
+
+/* Properties, for the binaries' tables to select on. */
+#define BKF_PRIVATE	(1u << 0)	/* MAP_PRIVATE: a COW mapping */
+#define BKF_SHARED	(1u << 1)	/* MAP_SHARED */
+#define BKF_ANON	(1u << 2)	/* anonymous memory (anon_vma) */
+#define BKF_FILE	(1u << 3)	/* a file: memfd, tmpfs, disk, hugetlbfs */
+#define BKF_SHMEM	(1u << 4)	/* tmpfs/shmem backed */
+#define BKF_HUGETLB	(1u << 5)
+#define BKF_THP		(1u << 6)	/* a large folio of size bk->size */
+#define BKF_SWAPOUT	(1u << 7)	/* swapped out before use */
+#define BKF_ZERO	(1u << 8)	/* starts as the (huge) zeropage */
+#define BKF_KSM		(1u << 9)
+#define BKF_DISK	(1u << 10)	/* filesystem with writeback */
+#define BKF_PARTIAL	(1u << 11)	/* a part of a THP (mremap, shared) */
+#define BKF_PMD		(1u << 12)	/* size is the PMD size */
+/* Set-up variants cow.c needs beyond the plain catalog */
+#define BKF_VARIANT	(1u << 13)
+
+struct backing {
+	enum bk_type type;
+	unsigned int flags;
+	size_t size;			/* folio size; 0 for base pages */
+	unsigned long fs_magic;		/* BK_DISK_FILE: statfs f_type */
+	char name[64];
+	struct need need;
+};
+
+/* Everything this system could offer; @nr gets the count. */
+const struct backing *const *backings(int *nr);
+
+/* True if @bk has all flags in @all and none in @none. */
+bool backing_is(const struct backing *bk, unsigned int all, unsigned int none);
+
+/* Non-anonymous pages in a private (COW) mapping. */
+static inline bool backing_cow_nonanon(const struct backing *bk)
+{
+	return backing_is(bk, BKF_PRIVATE, BKF_ANON);
+}
+
+/* A directory on a disk filesystem the file backings may use. */
+void backing_add_disk_dir(const char *dir);
+
+struct mem {
+	const struct backing *bk;
+	char *addr;		/* the region under test */
+	size_t size;
+	char *ro;		/* a read-only MAP_SHARED view of the same file */
+	int fd;			/* the file, or -1 */
+	int initial;		/* the byte every byte held after set-up */
+	unsigned long fs_magic;	/* statfs f_type of the file, or 0 */
+	/* set-up bookkeeping */
+	void *map[4];
+	size_t map_len[4];
+};
+
+/*
+ * Create and populate @bk.  Returns KSFT_PASS with @m ready, or KSFT_SKIP
+ * / KSFT_FAIL with the reason in @why.  mem_teardown() undoes it (also
+ * after a failed set-up).
+ */
+int mem_setup(struct mem *m, const struct backing *bk, char *why, size_t len);
+void mem_teardown(struct mem *m);
+
+/*
+ * Reserve an area of @len bytes aligned to @align (PROT_NONE), for
+ * mremap() targets and THP alignment; recorded in @m to be unmapped.
+ */
+char *mem_reserve(struct mem *m, size_t len, size_t align);
+
+/*
+ * Make anon THP of @size the only size the fault path picks (all other
+ * sizes "never"), or, without per-size controls, allow THP at all.
+ * Through sysstate: put back when the case ends.  0 or -errno.
+ */
+int thp_only_size(size_t size);
+
+/* Let shmem allocate large folios of @size on MADV_HUGEPAGE. */
+int shmem_allow_size(size_t size);
+
+/* KSM: make ksmd run (fast) and wait for @scans full scans. 0 or -errno. */
+int ksm_start(void);
+int ksm_wait_scans(unsigned int scans);
+
+/* Folio size check: is the page at @addr part of a large folio? -1 unknown */
+int page_in_large_folio(const void *addr);
+
+/* fstatfs() type name for diagnostics ("ext4", "0x1234abcd") */
+const char *fs_name(unsigned long magic);
+
+#endif /* PINSUITE_BACKING_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Pin mechanisms: ways to take a long-term pin on a user range and to look
+ * at the pinned pages from the kernel's side afterwards.
+ *
+ * A mechanism reads what the pinned pages hold (gup_test READ, io_uring
+ * WRITE_FIXED, device DMA from the pinned IOVA) and, if it can, writes
+ * through the pin (io_uring READ_FIXED, device DMA to the IOVA).  The
+ * checks compare that with what the process's mapping holds.
+ */
+#ifndef PINSUITE_PIN_H
+#define PINSUITE_PIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "need.h"
+
+struct pin;
+
+struct pin_ops {
+	const char *name;	/* "GUP", "GUP-fast", "io_uring fixed buffer", ... */
+	const char *reader;	/* how the pin is read: "PIN_LONGTERM_TEST_READ" */
+	const char *writer;	/* how it is written, or NULL if it cannot be */
+	bool rw_only;		/* cannot take a R/O pin */
+	struct need need;	/* need.check says why the mechanism is unusable */
+	int (*pin)(struct pin *p);	/* 0 or -errno */
+	int (*read)(struct pin *p, void *buf);		/* p->len bytes; 0 or -errno */
+	int (*write)(struct pin *p, const void *buf);	/* p->len bytes; 0 or -errno */
+	void (*unpin)(struct pin *p);
+};
+
+struct pin {
+	const struct pin_ops *ops;
+	char *addr;		/* the pinned range as registered */
+	size_t len;
+	bool writable;		/* R/W (FOLL_WRITE) pin */
+	int fd;			/* mechanism's file (gup_test, io_uring target) */
+	void *priv;		/* mechanism's state */
+	unsigned long pfn;	/* PFN of the first page when pinned (root) */
+	bool pinned;
+};
+
+/* Take a pin; 0 or -errno (the mechanism's own error). */
+int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, bool writable);
+void pin_drop(struct pin *p);
+
+/* gup_test: /sys/kernel/debug/gup_test, PIN_LONGTERM_TEST_* */
+extern const struct pin_ops pin_gup;
+extern const struct pin_ops pin_gup_fast;
+/* Make gup_test reachable: mount debugfs privately if needed (root). */
+void gup_test_prepare(void);
+/* NULL if usable, else why not. */
+const char *gup_test_unavailable(void);
+
+/* io_uring fixed buffers (always R/W: FOLL_WRITE | FOLL_LONGTERM) */
+extern const struct pin_ops pin_iouring;
+const char *iouring_unavailable(void);
+/*
+ * Register @len bytes at @addr as fixed buffer on a fresh ring; returns 0
+ * or the -errno of the failing step, with the step's name in @step.
+ */
+int iouring_try_register(char *addr, size_t len, const char **step);
+
+#endif /* PINSUITE_PIN_H */

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Long-term pins through io_uring fixed buffers.
+ *
+ * io_uring_register_buffers() pins with FOLL_WRITE | FOLL_LONGTERM.  The
+ * ring reads the pinned pages with IORING_OP_WRITE_FIXED (buffer to a
+ * memfd, which we then pread) and writes them with IORING_OP_READ_FIXED
+ * (memfd to buffer).  liburing 2.3 on x86-64 makes raw system calls: its
+ * functions return -errno and leave errno alone.
+ *
+ * The buffers are unregistered before the ring is torn down, because the
+ * teardown is asynchronous and would leave the pins (and the memlock
+ * charge) behind for a while.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "observe.h"
+#include "pin.h"
+#include "util.h"
+
+struct ring_pin {
+	struct io_uring ring;
+	bool registered;
+};
+
+const char *iouring_unavailable(void)
+{
+	static char why[200];
+	static int probed;
+	struct io_uring ring;
+	unsigned long disabled = 0;
+	int ret;
+
+	if (probed)
+		return *why ? why : NULL;
+	probed = 1;
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (!ret) {
+		io_uring_queue_exit(&ring);
+		return NULL;
+	}
+	read_ulong("/proc/sys/kernel/io_uring_disabled", &disabled);
+	if ((ret == -EPERM || ret == -EACCES) && disabled)
+		snprintf(why, sizeof(why), "io_uring disabled (kernel.io_uring_disabled=%lu)",
+			 disabled);
+	else
+		snprintf(why, sizeof(why), "io_uring_setup: %s (%s; seccomp or LSM?)",
+			 strerror(-ret), kconfig_why("CONFIG_IO_URING"));
+	return why;
+}
+
+static int ring_submit_wait(struct io_uring *ring, int *res)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_submit(ring);
+	if (ret != 1)
+		return ret < 0 ? ret : -EIO;
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret)
+		return ret;
+	*res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return 0;
+}
+
+static int uring_pin(struct pin *p)
+{
+	struct iovec iov = { .iov_base = p->addr, .iov_len = p->len };
+	struct ring_pin *rp;
+	int ret;
+
+	rp = calloc(1, sizeof(*rp));
+	if (!rp)
+		return -ENOMEM;
+	p->fd = memfd_create("pinsuite-ring", MFD_CLOEXEC);
+	if (p->fd < 0) {
+		ret = -errno;
+		goto free_rp;
+	}
+	ret = io_uring_queue_init(4, &rp->ring, 0);
+	if (ret)
+		goto close_fd;
+	ret = io_uring_register_buffers(&rp->ring, &iov, 1);
+	if (ret)
+		goto queue_exit;
+	rp->registered = true;
+	p->priv = rp;
+	return 0;
+
+queue_exit:
+	io_uring_queue_exit(&rp->ring);
+close_fd:
+	close(p->fd);
+	p->fd = -1;
+free_rp:
+	free(rp);
+	return ret;
+}
+
+/* The ring copies the pinned pages into the memfd; we read them back. */
+static int uring_read(struct pin *p, void *buf)
+{
+	struct ring_pin *rp = p->priv;
+	struct io_uring_sqe *sqe;
+	int ret, res;
+
+	sqe = io_uring_get_sqe(&rp->ring);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_write_fixed(sqe, p->fd, p->addr, p->len, 0, 0);
+	ret = ring_submit_wait(&rp->ring, &res);
+	if (ret)
+		return ret;
+	if (res < 0)
+		return res;
+	if ((size_t)res != p->len)
+		return -EIO;
+	return pread_full(p->fd, buf, p->len, 0);
+}
+
+/* We put bytes into the memfd; the ring copies them into the pinned pages. */
+static int uring_write(struct pin *p, const void *buf)
+{
+	struct ring_pin *rp = p->priv;
+	struct io_uring_sqe *sqe;
+	int ret, res;
+
+	ret = pwrite_full(p->fd, buf, p->len, 0);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(&rp->ring);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read_fixed(sqe, p->fd, p->addr, p->len, 0, 0);
+	ret = ring_submit_wait(&rp->ring, &res);
+	if (ret)
+		return ret;
+	if (res < 0)
+		return res;
+	return (size_t)res == p->len ? 0 : -EIO;
+}
+
+static void uring_unpin(struct pin *p)
+{
+	struct ring_pin *rp = p->priv;
+
+	if (!rp)
+		return;
+	if (rp->registered)
+		io_uring_unregister_buffers(&rp->ring);
+	io_uring_queue_exit(&rp->ring);
+	free(rp);
+	p->priv = NULL;
+	close(p->fd);
+	p->fd = -1;
+}
+
+int iouring_try_register(char *addr, size_t len, const char **step)
+{
+	struct iovec iov = { .iov_base = addr, .iov_len = len };
+	struct io_uring ring;
+	int ret;
+
+	*step = "io_uring_queue_init";
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (ret)
+		return ret;
+	*step = "io_uring_register_buffers";
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	if (!ret)
+		io_uring_unregister_buffers(&ring);
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+const struct pin_ops pin_iouring = {
+	.name = "io_uring fixed buffer",
+	.reader = "IORING_OP_WRITE_FIXED",
+	.writer = "IORING_OP_READ_FIXED",
+	.rw_only = true,
+	.need = { .check = iouring_unavailable },
+	.pin = uring_pin,
+	.read = uring_read,
+	.write = uring_write,
+	.unpin = uring_unpin,
+};
