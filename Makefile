@@ -6,7 +6,7 @@
 #   make run_tests | check | install INSTALL_PATH=dir | clean | help
 #   make vm_run KERNEL=... (see vm/README.md)
 
-BINARIES := iouring_pin
+BINARIES := $(basename $(wildcard cow.c gup_longterm.c vfio_pin.c iouring_pin.c))
 PROGS := run_tests.sh
 FILES := config settings
 
