@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/backing.h"
@@ -187,6 +188,25 @@ static char *anon_pages(size_t len)
 }
 
 /*
+ * Since 6.14 the ring itself is charged to the user's locked memory, and
+ * rings of earlier cases are torn down asynchronously: an unprivileged
+ * user may see ENOMEM for a moment.
+ */
+static int queue_init_retry(struct io_uring *ring)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int ret, i;
+
+	for (i = 0; i < 200; i++) {
+		ret = io_uring_queue_init(1, ring, 0);
+		if (ret != -ENOMEM)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
+
+/*
  * In a child of its own, as an unprivileged user with RLIMIT_MEMLOCK at
  * MEMLOCK_LIMIT: register @len bytes.  Exit status: 0 registered and the
  * charge came and went, 1 registration failed with ENOMEM and nothing is
@@ -208,7 +228,7 @@ static int unprivileged_register(size_t len)
 	iov.iov_base = anon_pages(len);
 	if (!iov.iov_base)
 		return 2;
-	ret = io_uring_queue_init(1, &ring, 0);
+	ret = queue_init_retry(&ring);
 	if (ret) {
 		ksft_print_msg("io_uring_queue_init as uid %d: %s\n", (int)getuid(), strerror(-ret));
 		return 2;

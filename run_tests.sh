@@ -56,7 +56,7 @@ done
 case $timeout in
 "") timeout=$(sed -n 's/^timeout=//p' "$here/settings" 2>/dev/null)
     [ -n "$timeout" ] || timeout=1200 ;;
-*[!0-9]*) echo "$0: bad timeout '$timeout'" >&2; exit 2 ;;
+*[!0-9]*) echo "$0: bad timeout '$timeout'" >&2; usage >&2; exit 2 ;;
 esac
 
 binary() {
@@ -136,17 +136,40 @@ reserve_hugetlb() {
 	done
 }
 
+# A binary's output, nested under the runner's TAP; remember its Totals.
+nest() {
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+		case $line in
+		"# Totals: "*) echo "$line" > "$state.totals" ;;
+		esac
+	done
+}
+
+# shellcheck disable=SC2317 # called from the traps
+interrupted() {
+	# Stop the running binary first; its guardian restores what it changed.
+	if [ -n "$bpid" ]; then
+		kill -TERM "$bpid" 2>/dev/null
+		wait "$bpid" 2>/dev/null
+	fi
+	cleanup
+	exit "$1"
+}
+
 # shellcheck disable=SC2317 # called from the traps
 cleanup() {
-	restore
+	trap - EXIT
+	[ "$(id -u)" = 0 ] && restore
 	if [ "$mounted_debugfs" = 1 ]; then
 		umount /sys/kernel/debug 2>/dev/null
 	fi
-	rm -f "$state" "$state.rc"
+	rm -f "$state" "$state.rc" "$state.fifo" "$state.totals"
 }
 
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM HUP
+bpid=""
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM HUP
 trap cleanup EXIT
 
 # Run ------------------------------------------------------------------------
@@ -181,14 +204,17 @@ for b in $selected; do
 		continue
 	fi
 	start=$(date +%s)
-	{ timeout -k 10 "$timeout" "$path" "$@" 2>&1; echo $? > "$state.rc"; } |
-	while IFS= read -r line; do
-		printf '# %s\n' "$line"
-		case $line in
-		"# Totals: "*) echo "$line" > "$state.totals" ;;
-		esac
-	done
-	rc=$(cat "$state.rc" 2>/dev/null || echo 1)
+	rm -f "$state.fifo"
+	mkfifo "$state.fifo"
+	timeout -k 10 "$timeout" "$path" "$@" > "$state.fifo" 2>&1 &
+	bpid=$!
+	nest < "$state.fifo" &
+	npid=$!
+	wait $bpid
+	echo $? > "$state.rc"
+	bpid=""
+	wait $npid
+	rc=$(cat "$state.rc")
 	took=$(($(date +%s) - start))
 	if [ -f "$state.totals" ]; then
 		read -r p f x s <<-EOF

@@ -400,14 +400,27 @@ static bool wait_case(pid_t pid, int *status, unsigned int timeout)
 	}
 }
 
-/* Kill and reap whatever the case left behind in its process group. */
-static void reap_group(pid_t pgid)
+/*
+ * Kill and reap whatever the case left behind: its process group, and any
+ * orphan that left the group and was reparented to us (we are a child
+ * subreaper).
+ */
+static void reap_leftovers(pid_t pgid)
 {
+	char path[64], buf[4096], *p, *end;
 	int status;
+	long pid;
 
 	kill(-pgid, SIGKILL);
 	while (waitpid(-pgid, &status, 0) > 0 || errno == EINTR)
 		;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if (read_file(path, buf, sizeof(buf)))
+		return;
+	for (p = buf; (pid = strtol(p, &end, 10)) > 0; p = end) {
+		kill((pid_t)pid, SIGKILL);
+		waitpid((pid_t)pid, &status, 0);
+	}
 }
 
 static void run_in_child(const struct ksft_case *tc)
@@ -435,7 +448,7 @@ static void run_in_child(const struct ksft_case *tc)
 	}
 	setpgid(pid, pid);
 	done = wait_case(pid, &status, timeout);
-	reap_group(pid);
+	reap_leftovers(pid);
 	if (!done) {
 		ksft_print_msg("TIMEOUT: case still running after %u s, killed\n", timeout);
 		report->reported = 0;

@@ -257,12 +257,19 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 int drop_privileges(unsigned long memlock)
 {
 	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
+	uid_t uid;
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
 		return -errno;
 	if (geteuid())
 		return 0;
-	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+	/*
+	 * A user of our own: the memlock charge is per user, and another
+	 * process of a shared one (nobody) may hold some of it, or a ring of
+	 * ours that is still being torn down.
+	 */
+	uid = UNPRIV_UID_BASE + (uid_t)(getpid() % 100000);
+	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
 		return -errno;
 	return 0;
 }

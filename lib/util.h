@@ -88,10 +88,12 @@ int pread_full(int fd, void *buf, size_t len, off_t off);
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
 /*
- * Become an unprivileged user (uid/gid 65534 when root, dropping every
- * capability, CAP_IPC_LOCK included) with RLIMIT_MEMLOCK set to @memlock
- * bytes.  Irreversible: call it in a process of its own.  0 or -errno.
+ * Become an unprivileged user with RLIMIT_MEMLOCK set to @memlock bytes.
+ * As root: a fresh uid/gid from UNPRIV_UID_BASE on (no passwd entry
+ * needed), dropping every capability, CAP_IPC_LOCK included.
+ * Irreversible: call it in a process of its own.  0 or -errno.
  */
+#define UNPRIV_UID_BASE	1900000000u
 int drop_privileges(unsigned long memlock);
 
 #endif /* PINSUITE_UTIL_H */

@@ -1,0 +1,530 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests of the VM harness (vm/lib.sh, vm/run.sh, vm/bench.sh, vm/ci.sh) that
+# never boot a kernel: argument parsing, kernel and .deb inspection, module
+# ordering and decompression, result parsing, dmesg and taint scanning, exit
+# code mapping, and whole vm/run.sh runs against a fake QEMU that replays
+# captured guest output from tests/vm/fixtures/.  Prints TAP; exit 0/1.
+
+# Test functions are called indirectly; eval strings are single-quoted.
+# shellcheck disable=SC2317,SC2016
+set -u -o pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+FIX=$HERE/fixtures
+RUN=$REPO/vm/run.sh
+# shellcheck source=vm/lib.sh
+. "$REPO/vm/lib.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/test_vm.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+
+N=0
+FAILED=0
+ok() { # ok NAME COMMAND...: one TAP result from a command's status
+	local name=$1
+	shift
+	N=$((N + 1))
+	if "$@" >"$T/out" 2>&1; then
+		echo "ok $N $name"
+	else
+		echo "not ok $N $name"
+		sed 's/^/# /' "$T/out" | tail -n 20
+		FAILED=1
+	fi
+}
+skip() {
+	N=$((N + 1))
+	echo "ok $N $1 # SKIP $2"
+}
+eq() { # eq EXPECTED ACTUAL
+	[ "$1" = "$2" ] && return 0
+	printf 'expected: %s\n     got: %s\n' "$1" "$2"
+	return 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# A fake bzImage: "HdrS" at 0x202, kernel_version at 0x20E pointing (from
+# 0x200) to a version string.
+fake_bzimage() { # FILE RELEASE
+	local f=$1
+	head -c 4096 /dev/zero >"$f"
+	printf 'HdrS' | dd of="$f" bs=1 seek=514 conv=notrunc 2>/dev/null
+	printf '\x00\x02' | dd of="$f" bs=1 seek=526 conv=notrunc 2>/dev/null
+	printf '%s (test@fake) #1 SMP\0' "$2" | dd of="$f" bs=1 seek=1024 conv=notrunc 2>/dev/null
+}
+
+# A fake module: only a .modinfo-like string table matters to the harness.
+fake_ko() { # FILE NAME DEPENDS [SOFTDEP]
+	mkdir -p "$(dirname "$1")"
+	printf '\177ELF fake\0name=%s\0depends=%s\0%s\0vermagic=6.99.0\0' \
+		"$2" "$3" "${4:+softdep=$4}" >"$1"
+}
+
+echo "TAP version 13"
+
+# ---------------------------------------------------------------------------
+# Usage and argument errors: exit 2, usage on stderr, nothing on stdout.
+
+usage_case() { # NAME ARGS...
+	local name=$1
+	shift
+	N=$((N + 1))
+	"$RUN" "$@" >"$T/u.out" 2>"$T/u.err"
+	local rc=$?
+	if [ "$rc" = 2 ] && [ ! -s "$T/u.out" ] && grep -q '^Usage: vm/run.sh' "$T/u.err"; then
+		echo "ok $N run.sh usage error: $name"
+	else
+		echo "not ok $N run.sh usage error: $name"
+		echo "# exit $rc; stdout: $(head -c 200 "$T/u.out"); stderr: $(head -n 2 "$T/u.err")"
+		FAILED=1
+	fi
+}
+fake_bzimage "$T/bzImage-6.99.0-fake" 6.99.0-fake
+usage_case "no kernel"
+usage_case "unknown option" --frobnicate "$T/bzImage-6.99.0-fake"
+usage_case "option without value" "$T/bzImage-6.99.0-fake" --timeout
+usage_case "non-numeric timeout" --timeout soon "$T/bzImage-6.99.0-fake"
+usage_case "two kernels" "$T/bzImage-6.99.0-fake" "$T/bzImage-6.99.0-fake"
+usage_case "kernel that does not exist" "$T/nonexistent"
+usage_case "invalid --case regex" --case '(' "$T/bzImage-6.99.0-fake"
+usage_case "--icount with --kvm" --icount --kvm "$T/bzImage-6.99.0-fake"
+usage_case "--build on a bzImage" --build "$T/bzImage-6.99.0-fake"
+usage_case "bad --require" --require VFIO "$T/bzImage-6.99.0-fake"
+usage_case "bad --channel" --channel ttyS7 "$T/bzImage-6.99.0-fake"
+
+help_ok() { "$RUN" -h | grep -q -- '--bisect' && "$RUN" --help | grep -q '^Usage:'; }
+ok "run.sh -h prints usage and exits 0" help_ok
+bench_usage() {
+	"$REPO/vm/bench.sh" >/dev/null 2>&1
+	[ $? = 2 ] || return 1
+	"$REPO/vm/bench.sh" --frobnicate "$T/bzImage-6.99.0-fake" >/dev/null 2>&1
+	[ $? = 2 ]
+}
+ok "bench.sh usage errors exit 2" bench_usage
+ci_usage() {
+	"$REPO/vm/ci.sh" --frobnicate >/dev/null 2>&1
+	[ $? = 2 ] || return 1
+	"$REPO/vm/ci.sh" --only nosuchkernel >/dev/null 2>&1
+	[ $? = 2 ] || return 1
+	"$REPO/vm/ci.sh" -h | grep -q -- '--budget'
+}
+ok "ci.sh usage errors exit 2, -h exits 0" ci_usage
+
+# ---------------------------------------------------------------------------
+# Kernel inspection
+
+ok "bzImage release from the setup header" eq 6.99.0-fake "$(vm_bzimage_release "$T/bzImage-6.99.0-fake")"
+not_bz() { printf 'not a kernel' >"$T/notbz"; ! vm_is_bzimage "$T/notbz" && ! vm_bzimage_release "$T/notbz"; }
+ok "a file without HdrS is not a bzImage" not_bz
+if [ -f "$REPO/../shared/kernels/bzImage-6.12.117-pintest" ]; then
+	ok "release of the shared 6.12 kernel" eq 6.12.117 \
+		"$(vm_bzimage_release "$REPO/../shared/kernels/bzImage-6.12.117-pintest")"
+else
+	skip "release of the shared 6.12 kernel" "no ../shared/kernels"
+fi
+
+kinds() {
+	mkdir -p "$T/kb/arch/x86/boot" "$T/ks"
+	cp "$T/bzImage-6.99.0-fake" "$T/kb/arch/x86/boot/bzImage"
+	touch "$T/ks/Makefile" "$T/ks/Kconfig" "$T/x.deb"
+	eq bzimage "$(vm_kernel_kind "$T/bzImage-6.99.0-fake")" &&
+		eq builddir "$(vm_kernel_kind "$T/kb")" &&
+		eq srcdir "$(vm_kernel_kind "$T/ks")" &&
+		eq deb "$(vm_kernel_kind "$T/x.deb")" &&
+		eq package "$(vm_kernel_kind linux-image-6.12.117+deb12-amd64-unsigned)" &&
+		eq unknown "$(vm_kernel_kind "$T")" &&
+		eq unknown "$(vm_kernel_kind "$T/notbz")" &&
+		eq unknown "$(vm_kernel_kind 'linux-image-$(reboot)')"
+}
+ok "kernel kinds: bzImage, build tree, source tree, .deb, package, unknown" kinds
+
+debrel() {
+	eq 6.12.117+deb12-amd64 "$(printf '%s\n' 'drwxr-xr-x root/root 0 2025-01-01 00:00 ./boot/' \
+		'-rw-r--r-- root/root 12 2025-01-01 00:00 ./boot/vmlinuz-6.12.117+deb12-amd64' |
+		vm_deb_release -)" &&
+		eq 6.1.0-56-amd64 "$(vm_deb_release /x/linux-image-6.1.0-56-amd64-unsigned_6.1.192-2_amd64.deb)" &&
+		eq 6.12.117+deb12-amd64 "$(vm_deb_release linux-image-6.12.117+deb12-amd64-unsigned)"
+}
+ok "release of a .deb from its listing or name" debrel
+
+findcfg() {
+	mkdir -p "$T/cfg1" "$T/cfg2"
+	echo CONFIG_X=y >"$T/cfg1/config-6.12.117-pintest"
+	echo CONFIG_X=y >"$T/cfg2/.config"
+	eq "$T/cfg1/config-6.12.117-pintest" "$(vm_find_config "$T/cfg1" 6.12.117 bzImage-6.12.117-pintest)" &&
+		eq "$T/cfg2/.config" "$(vm_find_config "$T/cfg2" 6.99.0 bzImage)" &&
+		! vm_find_config "$T/cfg1" 6.12.117 bzImage
+}
+ok "kernel config beside an image (config-RELEASE, config-SUFFIX, .config)" findcfg
+
+cfgval() {
+	printf '%s\n' CONFIG_ZRAM=m CONFIG_VFIO=y 'CONFIG_ZRAM_DEF_COMP="lz4"' \
+		'# CONFIG_GUP_TEST is not set' >"$T/kcfg"
+	eq m "$(vm_config_value "$T/kcfg" CONFIG_ZRAM)" &&
+		eq lz4 "$(vm_config_value "$T/kcfg" CONFIG_ZRAM_DEF_COMP)" &&
+		eq n "$(vm_config_value "$T/kcfg" CONFIG_GUP_TEST)" &&
+		eq n "$(vm_config_value "$T/kcfg" CONFIG_ZRAM_DEF)" &&
+		eq CONFIG_GUP_TEST "$(vm_config_missing "$T/kcfg" CONFIG_VFIO CONFIG_GUP_TEST CONFIG_ZRAM)"
+}
+ok "config values and missing options" cfgval
+
+# ---------------------------------------------------------------------------
+# Modules from a fake Debian package (no modules.dep, like the real ones)
+
+REL=6.99.0-fake-amd64
+build_deb() {
+	local r=$T/debroot m=$T/debroot/lib/modules/$REL/kernel
+	mkdir -p "$r/DEBIAN" "$r/boot"
+	cat >"$r/DEBIAN/control" <<EOF
+Package: linux-image-$REL-unsigned
+Version: 6.99.0-1
+Architecture: amd64
+Maintainer: pinsuite tests <nobody@invalid>
+Description: fake kernel for the pinsuite VM harness tests
+EOF
+	cp "$T/bzImage-6.99.0-fake" "$r/boot/vmlinuz-$REL"
+	printf '%s\n' CONFIG_MODULES=y CONFIG_BLK_DEV_INITRD=y CONFIG_SERIAL_8250=y \
+		CONFIG_VIRTIO_CONSOLE=y CONFIG_ZRAM=m CONFIG_VFIO=m >"$r/boot/config-$REL"
+	fake_ko "$m/virt/lib/irqbypass.ko" irqbypass ''
+	fake_ko "$m/drivers/vfio/vfio.ko" vfio irqbypass
+	fake_ko "$m/drivers/vfio/vfio_iommu_type1.ko" vfio_iommu_type1 vfio
+	fake_ko "$m/drivers/vfio/pci/vfio-pci-core.ko" vfio_pci_core vfio,irqbypass
+	fake_ko "$m/drivers/vfio/pci/vfio-pci.ko" vfio_pci vfio-pci-core,vfio
+	fake_ko "$m/fs/jbd2/jbd2.ko" jbd2 ''
+	fake_ko "$m/fs/mbcache.ko" mbcache ''
+	fake_ko "$m/lib/crc16.ko" crc16 ''
+	fake_ko "$m/crypto/crc32c_generic.ko" crc32c_generic ''
+	fake_ko "$m/fs/ext4/ext4.ko" ext4 jbd2,crc16,mbcache 'pre: crypto-crc32c crc16'
+	fake_ko "$m/drivers/block/zram/zram.ko" zram lz4_compress
+	fake_ko "$m/lib/lz4/lz4_compress.ko" lz4_compress ''
+	fake_ko "$m/drivers/unrelated/unrelated.ko" unrelated ''
+	xz -9 "$m/drivers/vfio/vfio.ko" "$m/fs/ext4/ext4.ko"
+	zstd -q --rm "$m/drivers/vfio/pci/vfio-pci.ko"
+	gzip -9 "$m/fs/jbd2/jbd2.ko"
+	dpkg-deb --root-owner-group -Zgzip -b "$r" "$T/linux-image-${REL}-unsigned_6.99.0-1_amd64.deb" >/dev/null
+}
+if have dpkg-deb && have xz && have zstd; then
+	ok "build a fake linux-image .deb with .ko, .ko.xz, .ko.zst, .ko.gz" build_deb
+	DEB=$T/linux-image-${REL}-unsigned_6.99.0-1_amd64.deb
+	MD=$T/debx/lib/modules/$REL
+	ok "extract the .deb" vm_deb_extract "$DEB" "$T/debx"
+	ok "release from the .deb listing" eq "$REL" "$(dpkg-deb -c "$DEB" | vm_deb_release -)"
+	order() {
+		local got
+		# shellcheck disable=SC2086
+		got=$(vm_mod_order "$MD" $VM_WANT_MODULES | tr '\n' ' ')
+		eq "kernel/crypto/crc32c_generic.ko kernel/virt/lib/irqbypass.ko kernel/drivers/vfio/vfio.ko.xz kernel/drivers/vfio/vfio_iommu_type1.ko kernel/drivers/vfio/pci/vfio-pci-core.ko kernel/drivers/vfio/pci/vfio-pci.ko.zst kernel/fs/jbd2/jbd2.ko.gz kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/ext4/ext4.ko.xz kernel/lib/lz4/lz4_compress.ko kernel/drivers/block/zram/zram.ko " "$got"
+	}
+	ok "module order from depends= and softdep: dependencies first, each once" order
+	before() { # every module comes after all of its dependencies
+		local list i j
+		mapfile -t list < <(vm_mod_order "$MD" vfio_pci ext4 zram)
+		for ((i = 0; i < ${#list[@]}; i++)); do
+			for d in $(vm_mod_info "$MD/${list[i]}" depends | tr ',' ' '); do
+				d=${d//-/_}
+				for ((j = i + 1; j < ${#list[@]}; j++)); do
+					[ "$(vm_mod_name "${list[j]}")" != "$d" ] || { echo "$d after ${list[i]}"; return 1; }
+				done
+			done
+		done
+	}
+	ok "no module is listed before one of its dependencies" before
+	ok "names that are not modules here are skipped" eq "" "$(vm_mod_order "$MD" nosuch vfio_virqfd iommufd)"
+	stage() {
+		# shellcheck disable=SC2086
+		vm_mod_order "$MD" $VM_WANT_MODULES >"$T/mods.list" &&
+			vm_mod_stage "$MD" "$T/staged" "$T/mods.list" || return 1
+		eq 12 "$(wc -l <"$T/staged/modules.load")" &&
+			eq kernel/drivers/vfio/pci/vfio-pci.ko "$(sed -n 6p "$T/staged/modules.load")" &&
+			! grep -qE '\.(xz|zst|gz)$' "$T/staged/modules.load" &&
+			! find "$T/staged" -name '*.xz' -o -name '*.zst' -o -name '*.gz' | grep -q . &&
+			tr '\0' '\n' <"$T/staged/kernel/fs/ext4/ext4.ko" | grep -qx 'depends=jbd2,crc16,mbcache' &&
+			tr '\0' '\n' <"$T/staged/kernel/drivers/vfio/pci/vfio-pci.ko" | grep -qx 'name=vfio_pci' &&
+			tr '\0' '\n' <"$T/staged/kernel/fs/jbd2/jbd2.ko" | grep -qx 'name=jbd2'
+	}
+	ok "modules decompressed (xz, zstd, gzip) into the staging tree with a load list" stage
+	moddep() {
+		# A tree with modules.dep: its dependency lists win over depends=.
+		mkdir -p "$T/md"
+		cp -r "$MD/kernel" "$T/md/"
+		printf '%s\n' 'kernel/fs/ext4/ext4.ko.xz: kernel/fs/mbcache.ko kernel/lib/crc16.ko' \
+			'kernel/fs/mbcache.ko:' 'kernel/lib/crc16.ko:' \
+			'kernel/fs/jbd2/jbd2.ko.gz:' >"$T/md/modules.dep"
+		eq "kernel/fs/mbcache.ko kernel/lib/crc16.ko kernel/fs/ext4/ext4.ko.xz " \
+			"$(vm_mod_order "$T/md" ext4 | tr '\n' ' ')"
+	}
+	ok "module order from modules.dep when the tree has one" moddep
+else
+	for s in "fake .deb" "extract" "release from listing" "module order" "deps first" \
+		"absent names" "stage" "modules.dep"; do
+		skip "module handling: $s" "needs dpkg-deb, xz and zstd"
+	done
+fi
+
+# ---------------------------------------------------------------------------
+# Hand-over of run_tests.sh arguments to the guest's busybox sh
+
+quote() {
+	local line out
+	line=$(vm_shell_quote -t gup_longterm -- -t "it's a \"case\" \$HOME" '' 'a  b')
+	out=$(sh -c "set -- $line; for a; do printf '<%s>' \"\$a\"; done")
+	eq "<-t><gup_longterm><--><-t><it's a \"case\" \$HOME><><a  b>" "$out"
+}
+ok "arguments survive the trip through the guest's shell" quote
+
+# ---------------------------------------------------------------------------
+# Results channel parsing
+
+fields() {
+	eq 0 "$(vm_results_field "$FIX/results-pass.log" rc)" &&
+		eq 512 "$(vm_results_field "$FIX/results-pass.log" taint-before)" &&
+		eq "" "$(vm_results_field "$FIX/results-pass.log" suite-start)" &&
+		! vm_results_field "$FIX/results-crash.log" rc
+}
+ok "control fields of the results channel" fields
+suite_only() {
+	vm_results_suite "$FIX/results-pass.log" >"$T/s" &&
+		eq "TAP version 13" "$(head -n 1 "$T/s")" &&
+		eq "ok 2 selftests: pinsuite: iouring_pin" "$(tail -n 1 "$T/s")" &&
+		! grep -q -e '@@pinsuite' -e DMAR "$T/s"
+}
+ok "suite output without control lines or dmesg" suite_only
+ok "dmesg dump between its markers" eq 8 "$(vm_results_dmesg "$FIX/results-pass.log" | wc -l)"
+
+# ---------------------------------------------------------------------------
+# dmesg scanning and taint
+
+win() {
+	vm_results_dmesg "$FIX/results-pass.log" | vm_dmesg_window >"$T/w" &&
+		eq "[    3.851597] pinsuite-vm: suite start" "$(head -n 1 "$T/w")" &&
+		! vm_dmesg_first_bad <"$T/w"
+}
+ok "a boot-time WARN before the suite starts is outside the window" win
+shown() {
+	vm_results_dmesg "$FIX/results-pass.log" | vm_dmesg_window | vm_dmesg_show >"$T/sh"
+	eq 3 "$(wc -l <"$T/sh")" && grep -q '^# dmesg: .*RLIMIT_MEMLOCK' "$T/sh" &&
+		grep -q '^# dmesg: .*PTE Write access is not set' "$T/sh"
+}
+ok "DMAR faults and RLIMIT_MEMLOCK are shown but are not failures" shown
+warn() {
+	eq "[    5.231100] WARNING: CPU: 1 PID: 201 at mm/gup.c:2297 __get_user_pages_locked+0x5e/0x4a0" \
+		"$(vm_results_dmesg "$FIX/results-taint.log" | vm_dmesg_window | vm_dmesg_first_bad)"
+}
+ok "a WARN during the suite is found" warn
+oops() {
+	eq "[    4.100000] BUG: kernel NULL pointer dereference, address: 0000000000000008" \
+		"$(vm_dmesg_window <"$FIX/console-crash.log" | vm_dmesg_first_bad)"
+}
+ok "an Oops on the console is found" oops
+ok "a boot panic counts when the suite never started" eval \
+	'vm_dmesg_window <"$FIX/console-noboot.log" | vm_dmesg_first_bad | grep -q "Kernel panic"'
+ok "taint letters" eq "W(9,WARN) E(13,UNSIGNED_MODULE)" "$(vm_taint_letters 8704)"
+ok "taint: only new bits count" eq 8192 "$(vm_taint_new 512 8704)"
+ok "taint: nothing new" eq 0 "$(vm_taint_new 8704 8704)"
+
+# ---------------------------------------------------------------------------
+# Case selection (--case) and verdicts
+
+cases() {
+	vm_results_suite "$FIX/results-fail.log" | vm_cases >"$T/c"
+	eq 3 "$(wc -l <"$T/c")" &&
+		eq "not ok Longterm R/O pin is reliable: VFIO type1, write after pin, shared zeropage" "$(head -n 1 "$T/c")"
+}
+ok "case results from the nested TAP" cases
+skipcase() {
+	vm_results_suite "$FIX/results-pass.log" | vm_cases >"$T/c2"
+	grep -qx 'skip All pins released: gup_test' "$T/c2" &&
+		grep -qx 'ok Longterm pin outcome as expected: io_uring fixed buffer registration, vmsplice of hugetlb' "$T/c2"
+}
+ok "SKIP and XFAIL directives are recognised" skipcase
+verdict() { # REGEX FIXTURE EXPECTED
+	local rc
+	vm_results_suite "$FIX/$2" | vm_cases | vm_case_verdict "$1"
+	rc=$?
+	eq "$3" "$rc"
+}
+ok "--case: a matching case failed -> 1" verdict 'VFIO.*shared zeropage' results-fail.log 1
+ok "--case: matching cases passed -> 0" verdict 'anon base page' results-fail.log 0
+ok "--case: only skipped matches -> 4" verdict 'All pins released' results-pass.log 4
+ok "--case: no match -> 4" verdict 'no such case' results-pass.log 4
+
+state() { eq "$3" "$(vm_run_state "$1" "$2")"; }
+ok "run state: finished" state "$FIX/results-pass.log" 0 'done'
+ok "run state: guest died mid-suite" state "$FIX/results-crash.log" 0 crashed
+ok "run state: timeout after results" state "$FIX/results-crash.log" 124 timeout
+ok "run state: timeout before any result" state "$FIX/results-hang.log" 124 noresult
+: >"$T/empty.log"
+ok "run state: no boot" state "$T/empty.log" 0 noboot
+
+exitmap() {
+	local bad=0 s r t b e got
+	# state suite_rc tainted bisect expected
+	while read -r s r t b e; do
+		got=$(vm_exit_code "$s" "$r" "$t" "$b")
+		[ "$got" = "$e" ] || { echo "vm_exit_code $s $r $t $b: $got, want $e"; bad=1; }
+	done <<'EOF'
+done 0 0 0 0
+done 1 0 0 1
+done 4 0 0 4
+done 0 1 0 1
+done 4 1 0 1
+done 0 0 1 0
+done 1 0 1 1
+done 4 0 1 125
+done 0 1 1 1
+done 2 0 1 1
+crashed - 1 0 1
+crashed - 1 1 1
+timeout - 0 1 1
+noresult - 0 0 1
+noresult - 0 1 125
+noboot - 0 0 1
+noboot - 0 1 125
+prepfail - 0 0 3
+prepfail - 0 1 125
+buildfail - 0 1 125
+noconfig - 0 1 125
+EOF
+	return "$bad"
+}
+ok "exit-code mapping, normal and --bisect" exitmap
+never_abort() {
+	local s r t
+	for s in 'done' crashed timeout noresult noboot prepfail buildfail noconfig weird; do
+		for r in 0 1 2 4 127 255; do
+			for t in 0 1; do
+				e=$(vm_exit_code "$s" "$r" "$t" 1)
+				case $e in 0 | 1 | 125) ;; *) echo "$s $r $t -> $e"; return 1 ;; esac
+			done
+		done
+	done
+}
+ok "--bisect only ever exits 0, 1 or 125" never_abort
+
+# ---------------------------------------------------------------------------
+# Whole vm/run.sh runs against a fake QEMU replaying fixtures
+
+cat >"$T/fake-qemu" <<'EOF'
+#!/bin/bash
+# Stands in for qemu-system-x86_64: writes $FAKE_RESULTS into the results
+# chardev file and $FAKE_CONSOLE into the console file, records its arguments
+# and the initramfs listing, and exits with $FAKE_RC.
+res= con= initrd=
+prev=
+for a in "$@"; do
+	case $a in
+	file,id=results,path=*) res=${a#*path=}; res=${res%%,*} ;;
+	file:*) [ "$prev" = -serial ] && con=${a#file:} ;;
+	esac
+	[ "$prev" = -initrd ] && initrd=$a
+	prev=$a
+done
+printf '%s\n' "$@" >"$FAKE_OUT/args"
+cpio -it --quiet <"$initrd" >"$FAKE_OUT/initrd.list" 2>/dev/null
+cp "$initrd" "$FAKE_OUT/initrd.cpio"
+[ -z "${FAKE_CONSOLE:-}" ] || cat "$FAKE_CONSOLE" >>"$con"
+[ -z "${FAKE_RESULTS:-}" ] || cat "$FAKE_RESULTS" >>"$res"
+exit "${FAKE_RC:-0}"
+EOF
+chmod +x "$T/fake-qemu"
+mkdir -p "$T/suite" "$T/fake"
+printf '#!/bin/sh\necho stub\n' >"$T/suite/run_tests.sh"
+chmod +x "$T/suite/run_tests.sh"
+printf '%s\n' CONFIG_BLK_DEV_INITRD=y CONFIG_SERIAL_8250=y CONFIG_VIRTIO_CONSOLE=y \
+	CONFIG_ZRAM=y CONFIG_VFIO=y >"$T/config-6.99.0-fake"
+
+fake_run() { # RESULTS CONSOLE QEMU_RC run.sh-args...: sets RC, output in $T/run.out
+	local res=$1 con=$2 qrc=$3
+	shift 3
+	FAKE_RESULTS=$res FAKE_CONSOLE=$con FAKE_RC=$qrc FAKE_OUT=$T/fake QEMU=$T/fake-qemu \
+		PINSUITE_CACHE=$T/cache "$RUN" --suite "$T/suite" --timeout 30 "$@" >"$T/run.out" 2>"$T/run.err"
+	RC=$?
+}
+can_e2e=1
+for c in busybox cpio mkfs.ext4 mkfs.xfs timeout; do
+	have "$c" || PATH=$PATH:/usr/sbin:/sbin have "$c" || can_e2e=0
+done
+if [ "$can_e2e" = 1 ]; then
+	e2e_pass() {
+		fake_run "$FIX/results-pass.log" "" 0 "$T/bzImage-6.99.0-fake" -- -t gup_longterm
+		eq 0 "$RC" || { cat "$T/run.err"; return 1; }
+		grep -qx 'TAP version 13' "$T/run.out" && grep -qx '1..2' "$T/run.out" &&
+			grep -q '^# pinsuite-vm: kernel 6.99.0-fake ' "$T/run.out" &&
+			grep -qx '# # ok 1 Longterm R/O pin is reliable: GUP-fast, write after pin, shared zeropage' "$T/run.out" &&
+			grep -qx 'ok 1 6.99.0-fake: pinsuite' "$T/run.out" &&
+			grep -qx 'ok 2 6.99.0-fake: Kernel stays untainted' "$T/run.out" &&
+			grep -q '^# dmesg: .*RLIMIT_MEMLOCK' "$T/run.out" &&
+			grep -q '^# vm: swap: zram0' "$T/run.out" &&
+			grep -q '^# timing: prepare' "$T/run.out"
+	}
+	ok "run.sh end to end: passing suite -> TAP nested under the release, exit 0" e2e_pass
+	e2e_qemu() {
+		grep -qx -- '-device' "$T/fake/args" && grep -qx 'edu' "$T/fake/args" &&
+			grep -qx 'intel-iommu,intremap=on' "$T/fake/args" &&
+			grep -qx -- '-no-reboot' "$T/fake/args" &&
+			grep -q '^node,nodeid=1' "$T/fake/args" &&
+			grep -q 'hugepagesz=1G hugepages=2 default_hugepagesz=2M' "$T/fake/args" &&
+			grep -q 'virtio-blk-pci,drive=xfs,serial=pinsuite-xfs' "$T/fake/args" &&
+			grep -qx 'virtconsole,chardev=results' "$T/fake/args" &&
+			! grep -q 'oops=panic' "$T/fake/args" &&
+			grep -qx 'init' "$T/fake/initrd.list" && grep -qx 'bin/busybox' "$T/fake/initrd.list" &&
+			grep -qx 'opt/pinsuite/run_tests.sh' "$T/fake/initrd.list" &&
+			grep -qx 'boot/config-pinsuite' "$T/fake/initrd.list"
+	}
+	ok "QEMU command line and initramfs contents" e2e_qemu
+	e2e_args() {
+		mkdir -p "$T/x" && (cd "$T/x" && cpio -id --quiet etc/pinsuite/vm.conf <"$T/fake/initrd.cpio") &&
+			grep -qx "set -- '-t' 'gup_longterm'" "$T/x/etc/pinsuite/vm.conf"
+	}
+	ok "run_tests.sh arguments handed to the guest" e2e_args
+	fake_run "$FIX/results-fail.log" "" 0 "$T/bzImage-6.99.0-fake"
+	ok "end to end: failing case -> not ok 1, exit 1" eval \
+		'eq 1 "$RC" && grep -qx "not ok 1 6.99.0-fake: pinsuite" "$T/run.out"'
+	fake_run "$FIX/results-fail.log" "" 0 --case 'anon base page' --bisect "$T/bzImage-6.99.0-fake"
+	ok "end to end: --bisect --case on a passing case -> 0" eq 0 "$RC"
+	fake_run "$FIX/results-taint.log" "" 0 "$T/bzImage-6.99.0-fake"
+	e2e_taint() {
+		eq 1 "$RC" && grep -qx 'ok 1 6.99.0-fake: pinsuite' "$T/run.out" &&
+			grep -qx 'not ok 2 6.99.0-fake: Kernel stays untainted' "$T/run.out" &&
+			grep -q '^# taint: 0 -> 512 during the suite; new: W(9,WARN)' "$T/run.out" &&
+			grep -q '^# first bad kernel message: .*WARNING: CPU: 1 PID: 201' "$T/run.out"
+	}
+	ok "end to end: WARN and taint during the suite -> not ok 2, exit 1" e2e_taint
+	fake_run "$FIX/results-taint.log" "" 0 --ignore-taint "$T/bzImage-6.99.0-fake"
+	ok "end to end: --ignore-taint reports but does not count" eval \
+		'eq 0 "$RC" && grep -qx "not ok 2 6.99.0-fake: Kernel stays untainted" "$T/run.out"'
+	fake_run "$FIX/results-crash.log" "$FIX/console-crash.log" 0 --bisect "$T/bzImage-6.99.0-fake"
+	ok "end to end: Oops mid-suite -> bad (1) for --bisect" eval \
+		'eq 1 "$RC" && grep -q "^# console: .*Oops" "$T/run.out" && grep -qx "not ok 2 6.99.0-fake: Kernel stays untainted" "$T/run.out"'
+	fake_run "" "$FIX/console-noboot.log" 0 --bisect "$T/bzImage-6.99.0-fake"
+	ok "end to end: no boot -> 125 for --bisect" eq 125 "$RC"
+	fake_run "" "$FIX/console-noboot.log" 0 "$T/bzImage-6.99.0-fake"
+	ok "end to end: no boot -> 1 without --bisect" eq 1 "$RC"
+	fake_run "$FIX/results-hang.log" "" 124 --bisect "$T/bzImage-6.99.0-fake"
+	ok "end to end: timeout before any result -> 125 for --bisect" eq 125 "$RC"
+	fake_run "$FIX/results-pass.log" "" 0 --bisect --require CONFIG_GUP_TEST "$T/bzImage-6.99.0-fake"
+	ok "end to end: missing required config -> 125 for --bisect" eval \
+		'eq 125 "$RC" && grep -q "^Bail out! kernel 6.99.0-fake lacks CONFIG_GUP_TEST" "$T/run.out"'
+	if [ -n "${DEB:-}" ] && [ -f "$DEB" ]; then
+		e2e_deb() {
+			fake_run "$FIX/results-pass.log" "" 0 "$DEB"
+			eq 0 "$RC" || { cat "$T/run.err"; return 1; }
+			grep -qx "lib/modules/$REL/kernel/drivers/vfio/pci/vfio-pci.ko" "$T/fake/initrd.list" &&
+				grep -qx 'lib/modules/modules.load' "$T/fake/initrd.list" &&
+				grep -q "modules: 12;" "$T/run.out" &&
+				grep -q "vmlinuz-$REL\$" "$T/fake/args"
+		}
+		ok "end to end: a .deb kernel brings its decompressed modules" e2e_deb
+	else
+		skip "end to end: a .deb kernel brings its decompressed modules" "no fake .deb"
+	fi
+else
+	for i in $(seq 13); do
+		skip "run.sh end to end $i" "needs busybox, cpio, mkfs.ext4, mkfs.xfs"
+	done
+fi
+
+echo "1..$N"
+exit "$FAILED"
