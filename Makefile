@@ -25,7 +25,7 @@ override CFLAGS += -Wall -Wextra -std=gnu11 -I$(CURDIR) -DHAVE_LIBNUMA -MMD -MP
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror
 endif
-LDLIBS := -luring -lnuma
+LDLIBS := -luring
 ifeq ($(STATIC),1)
 override LDFLAGS += -static
 endif
@@ -62,8 +62,9 @@ $(OUTPUT)/%: $(OUTPUT)/%.o $(LIB_OBJS)
 run_tests: all
 	OUTPUT=$(OUTPUT) ./run_tests.sh
 
-check: all
-	OUTPUT=$(OUTPUT) prove -v tests/*.sh
+# The project's own tests; tests/ksft_selftest is built for them only.
+check: all $(OUTPUT)/tests/ksft_selftest
+	OUTPUT=$(OUTPUT) prove -v tests/*.sh $(wildcard tests/vm/*.sh)
 
 install: all
 	@test -n "$(INSTALL_PATH)" || { echo "make install needs INSTALL_PATH=dir" >&2; exit 1; }
@@ -76,9 +77,10 @@ install: all
 
 clean:
 	rm -f $(TARGETS) $(TARGETS:=.o) $(TARGETS:=.d) $(LIB_OBJS) $(LIB_OBJS:.o=.d)
+	rm -f $(OUTPUT)/tests/ksft_selftest $(OUTPUT)/tests/ksft_selftest.[od]
 
 help:
 	@sed -n '3,9s/^# \{0,1\}//p' Makefile
 
 -include vm/vm.mk
--include $(LIB_OBJS:.o=.d) $(TARGETS:=.d)
+-include $(LIB_OBJS:.o=.d) $(TARGETS:=.d) $(OUTPUT)/tests/ksft_selftest.d

@@ -207,6 +207,25 @@ static int queue_init_retry(struct io_uring *ring)
 }
 
 /*
+ * A registration that fits the limit may still meet ENOMEM for a moment
+ * when we could not switch to a user of our own (not root): rings of
+ * earlier cases of the same user are being torn down.
+ */
+static int register_retry(struct io_uring *ring, const struct iovec *iov, bool fits)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int ret, i;
+
+	for (i = 0; i < 200; i++) {
+		ret = io_uring_register_buffers(ring, iov, 1);
+		if (ret != -ENOMEM || !fits)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
+
+/*
  * In a child of its own, as an unprivileged user with RLIMIT_MEMLOCK at
  * MEMLOCK_LIMIT: register @len bytes.  Exit status: 0 registered and the
  * charge came and went, 1 registration failed with ENOMEM and nothing is
@@ -234,7 +253,7 @@ static int unprivileged_register(size_t len)
 		return 2;
 	}
 	base = proc_status_kb("VmPin");
-	ret = io_uring_register_buffers(&ring, &iov, 1);
+	ret = register_retry(&ring, &iov, len < limit);
 	pinned = proc_status_kb("VmPin");
 	if (!ret)
 		io_uring_unregister_buffers(&ring);

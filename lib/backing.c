@@ -167,6 +167,8 @@ static void build_catalog(void)
 		cat[nr_cat - 1].fs_magic = disk_fs[i].magic;
 		cat[nr_cat - 2].fs_magic = disk_fs[i].magic;
 	}
+	/* Whatever filesystem the tests run from, known to us or not. */
+	add_pair(BK_CWD_FILE, BKF_FILE | BKF_VARIANT, 0, "file in the working directory");
 	for (s = 0; s < p->nr_hugetlb; s++) {
 		snprintf(what, sizeof(what), "memfd hugetlb (%zu kB)", p->hugetlb_sizes[s] >> 10);
 		add_pair(BK_MEMFD_HUGETLB, BKF_FILE | BKF_HUGETLB, p->hugetlb_sizes[s], what);
@@ -237,6 +239,13 @@ static const char *find_dir(unsigned long magic)
 		if (dir_has_type(fixed[i], magic))
 			return fixed[i];
 	return NULL;
+}
+
+unsigned int backing_timeout(const struct backing *bk, unsigned int base)
+{
+	unsigned int gib = (unsigned int)(bk->size >> 30);
+
+	return gib ? base + 120 * gib : 0;
 }
 
 const char *fs_name(unsigned long magic)
@@ -601,6 +610,7 @@ static int make_file(struct mem *m, size_t size, char *why, size_t len)
 	const struct backing *bk = m->bk;
 	const char *dir = NULL;
 	unsigned int hflags;
+	char cwd[4096];
 	struct statfs sfs;
 	char *buf;
 
@@ -620,6 +630,12 @@ static int make_file(struct mem *m, size_t size, char *why, size_t len)
 		dir = find_dir(TMPFS_MAGIC);
 		if (!dir)
 			return skip(why, len, "no writable tmpfs directory (/dev/shm, TMPDIR)");
+		m->fd = open_tmpfile(dir);
+		break;
+	case BK_CWD_FILE:
+		dir = getcwd(cwd, sizeof(cwd));
+		if (!dir || access(dir, W_OK))
+			return skip(why, len, "the working directory is not writable");
 		m->fd = open_tmpfile(dir);
 		break;
 	default:
@@ -774,6 +790,7 @@ int mem_setup(struct mem *m, const struct backing *bk, char *why, size_t len)
 	case BK_TMPFS_FILE:
 	case BK_DISK_FILE:
 	case BK_MEMFD_HUGETLB:
+	case BK_CWD_FILE:
 		return setup_file(m, why, len);
 	case BK_ANON_SHARED:
 		return setup_anon_shared(m, why, len);

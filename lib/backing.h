@@ -39,6 +39,7 @@ enum bk_type {
 	BK_MEMFD_HUGETLB,
 	BK_ANON_SHARED,		/* MAP_SHARED | MAP_ANONYMOUS */
 	BK_KSM,			/* private anon page merged by KSM */
+	BK_CWD_FILE,		/* a file in the working directory, any filesystem */
 };
 
 /* Properties, for the binaries' tables to select on. */
@@ -55,7 +56,7 @@ enum bk_type {
 #define BKF_DISK	(1u << 10)	/* filesystem with writeback */
 #define BKF_PARTIAL	(1u << 11)	/* a part of a THP (mremap, shared) */
 #define BKF_PMD		(1u << 12)	/* size is the PMD size */
-/* Set-up variants cow.c needs beyond the plain catalog */
+/* Set-up variants cow.c and gup_longterm.c need beyond the plain catalog */
 #define BKF_VARIANT	(1u << 13)
 
 struct backing {
@@ -125,6 +126,13 @@ int ksm_wait_scans(unsigned int scans);
 
 /* Folio size check: is the page at @addr part of a large folio? -1 unknown */
 int page_in_large_folio(const void *addr);
+
+/*
+ * A case timeout for @bk: 0 (the run's default) unless @bk is gigantic -
+ * clearing and copying a 1 GiB page takes about a minute under TCG - then
+ * @base plus two minutes per GiB.
+ */
+unsigned int backing_timeout(const struct backing *bk, unsigned int base);
 
 /* fstatfs() type name for diagnostics ("ext4", "0x1234abcd") */
 const char *fs_name(unsigned long magic);

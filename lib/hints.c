@@ -34,6 +34,11 @@ static const struct {
 	[HINT_IOURING_COALESCE] = {
 		NULL, "io_uring/rsrc fixes for coalesced huge-page buffers (folio unpinning, user address alignment)",
 		"v6.16" },
+	[HINT_COW_REFCOUNT] = {
+		"09854ba94c6a", "mm: do_wp_page() simplification", "v5.9" },
+	[HINT_UNSHARE_PMD_LOOP] = {
+		NULL, "mm: do not install PMD mappings when handling a COW fault",
+		"2025, Fixes: a7f226604170" },
 };
 
 void hint_print(enum hint_id id)

@@ -17,6 +17,8 @@ enum hint_id {
 	HINT_IOURING_FILE_CHECK,	/* io_uring delegates the check to GUP, v6.5 */
 	HINT_ZERO_PAGE_NOT_PINNED,	/* c8070b787519, v6.5 */
 	HINT_IOURING_COALESCE,	/* io_uring/rsrc huge-page coalescing fixes, 2025 */
+	HINT_COW_REFCOUNT,	/* 09854ba94c6a, v5.9: COW reuse by refcount */
+	HINT_UNSHARE_PMD_LOOP,	/* do_set_pmd() on unshare faults, 2025 */
 	HINT_NR
 };
 

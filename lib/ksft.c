@@ -466,8 +466,14 @@ static void run_in_child(const struct ksft_case *tc)
 
 static void run_case(const struct ksft_case *tc)
 {
+	const char *why = tc->precheck ? tc->precheck(tc) : NULL;
+
 	memset(report, 0, sizeof(*report));
 	printf("# [RUN] %s\n", tc->name);
+	if (why) {
+		ksft_test_result_code(KSFT_SKIP, tc->name, "%s", why);
+		return;
+	}
 	if (no_fork)
 		tc->fn(tc);
 	else

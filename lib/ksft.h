@@ -69,6 +69,12 @@ struct ksft_case {
 	ksft_case_fn fn;
 	const void *arg;	/* private copy of what ksft_case_add() got */
 	unsigned int timeout;	/* seconds; 0: the run's default */
+	/*
+	 * Optional: called in the runner before the case is forked; a
+	 * non-NULL return is the SKIP reason and the case is not run.  For
+	 * cheap checks only (no side effects on the runner).
+	 */
+	const char *(*precheck)(const struct ksft_case *tc);
 };
 
 /*

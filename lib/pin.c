@@ -29,3 +29,12 @@ void pin_drop(struct pin *p)
 	p->ops->unpin(p);
 	p->pinned = false;
 }
+
+int pin_extents(const struct pin *p, struct pin_extent *ext)
+{
+	if (p->ops->extents)
+		return p->ops->extents(p, ext);
+	ext[0].off = 0;
+	ext[0].len = p->len;
+	return 1;
+}

@@ -18,16 +18,38 @@
 
 struct pin;
 
+/* A part of the pinned range, in bytes from its start. */
+struct pin_extent {
+	size_t off;
+	size_t len;
+};
+
+#define PIN_MAX_EXTENTS	4
+
 struct pin_ops {
 	const char *name;	/* "GUP", "GUP-fast", "io_uring fixed buffer", ... */
 	const char *reader;	/* how the pin is read: "PIN_LONGTERM_TEST_READ" */
 	const char *writer;	/* how it is written, or NULL if it cannot be */
 	bool rw_only;		/* cannot take a R/O pin */
+	int unsupported;	/* errno of pin() that means "not on this kernel", or 0 */
 	struct need need;	/* need.check says why the mechanism is unusable */
 	int (*pin)(struct pin *p);	/* 0 or -errno */
 	int (*read)(struct pin *p, void *buf);		/* p->len bytes; 0 or -errno */
 	int (*write)(struct pin *p, const void *buf);	/* p->len bytes; 0 or -errno */
 	void (*unpin)(struct pin *p);
+	/*
+	 * Optional.  A mechanism that cannot move every byte cheaply (device
+	 * DMA) says which parts read() and write() move; only those are
+	 * compared.  Returns the number of extents, at most PIN_MAX_EXTENTS.
+	 */
+	int (*extents)(const struct pin *p, struct pin_extent *ext);
+	/*
+	 * Optional, instead of read(): a mechanism that sees pages, not bytes
+	 * (an IOMMU page table, PFNs) checks that the pinned pages are the
+	 * pages mapped at @view.  0 they are, 1 they are not (what differs in
+	 * @diag), or -errno.
+	 */
+	int (*check)(struct pin *p, const char *view, char *diag, size_t len);
 };
 
 struct pin {
@@ -44,6 +66,8 @@ struct pin {
 /* Take a pin; 0 or -errno (the mechanism's own error). */
 int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, bool writable);
 void pin_drop(struct pin *p);
+/* The parts of @p that read() and write() move: all of it by default. */
+int pin_extents(const struct pin *p, struct pin_extent *ext);
 
 /* gup_test: /sys/kernel/debug/gup_test, PIN_LONGTERM_TEST_* */
 extern const struct pin_ops pin_gup;

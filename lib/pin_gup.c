@@ -147,6 +147,8 @@ static void gup_unpin(struct pin *p)
 const struct pin_ops pin_gup = {
 	.name = "GUP",
 	.reader = "PIN_LONGTERM_TEST_READ",
+	/* Unknown gup_test commands fail with EINVAL. */
+	.unsupported = EINVAL,
 	.need = { .check = gup_test_unavailable },
 	.pin = gup_pin_slow,
 	.read = gup_read,
@@ -156,6 +158,8 @@ const struct pin_ops pin_gup = {
 const struct pin_ops pin_gup_fast = {
 	.name = "GUP-fast",
 	.reader = "PIN_LONGTERM_TEST_READ",
+	/* Unknown gup_test commands fail with EINVAL. */
+	.unsupported = EINVAL,
 	.need = { .check = gup_test_unavailable },
 	.pin = gup_pin_fast,
 	.read = gup_read,

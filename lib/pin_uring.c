@@ -188,6 +188,8 @@ const struct pin_ops pin_iouring = {
 	.reader = "IORING_OP_WRITE_FIXED",
 	.writer = "IORING_OP_READ_FIXED",
 	.rw_only = true,
+	/* Before 6.5 io_uring refused file mappings but shmem and hugetlbfs. */
+	.unsupported = EOPNOTSUPP,
 	.need = { .check = iouring_unavailable },
 	.pin = uring_pin,
 	.read = uring_read,

@@ -40,10 +40,10 @@ static void pincheck_case(const struct ksft_case *tc)
 	pincheck_run(tc->arg);
 }
 
-void pincheck_add(const struct pincheck *pc, const char *what)
+struct ksft_case *pincheck_add(const struct pincheck *pc, const char *what)
 {
-	ksft_case_add(pincheck_case, pc, sizeof(*pc), "%s: %s, %s, %s", pincheck_property(pc),
-		      what, pc->trig->name, pc->bk->name);
+	return ksft_case_add(pincheck_case, pc, sizeof(*pc), "%s: %s, %s, %s",
+			     pincheck_property(pc), what, pc->trig->name, pc->bk->name);
 }
 
 /* Which upstream fix a failure of @pc points at. */
@@ -89,15 +89,52 @@ static int report_diff(const struct pincheck *pc, const struct pin *p, const cha
 	return KSFT_FAIL;
 }
 
+/* First difference of @a and @b within the parts of @p that were moved, or -1. */
+static ssize_t extent_diff(const struct pin *p, const char *a, const char *b)
+{
+	struct pin_extent ext[PIN_MAX_EXTENTS];
+	int i, n = pin_extents(p, ext);
+	ssize_t off;
+
+	for (i = 0; i < n; i++) {
+		off = first_diff(a + ext[i].off, b + ext[i].off, ext[i].len);
+		if (off >= 0)
+			return (ssize_t)ext[i].off + off;
+	}
+	return -1;
+}
+
+/* A mechanism that sees pages, not bytes: are the pinned pages the mapped ones? */
+static int compare_pages(const struct pincheck *pc, struct pin *p, const char *view)
+{
+	char diag[KSFT_REASON_MAX] = "";
+	int ret = p->ops->check(p, view, diag, sizeof(diag));
+
+	if (ret < 0) {
+		ksft_print_msg("checking the pin (%s) failed: %s\n", p->ops->reader,
+			       strerror(-ret));
+		return KSFT_FAIL;
+	}
+	if (!ret)
+		return KSFT_PASS;
+	ksft_print_msg("%s: %s\n", p->ops->reader, diag);
+	diag_pfns(p, view);
+	hint_print(pick_hint(pc));
+	return KSFT_FAIL;
+}
+
 /* Compare what the pin reads with what the mapping holds. */
 static int compare_read(const struct pincheck *pc, struct pin *p, struct trig_state *ts,
 			const char *stale)
 {
 	const char *expect = pincheck_break == PC_BREAK_COMPARE ? stale : ts->view;
-	char *seen = malloc(ts->len);
+	char *seen;
 	ssize_t off;
 	int ret;
 
+	if (p->ops->check)
+		return compare_pages(pc, p, expect);
+	seen = malloc(ts->len);
 	if (!seen) {
 		ksft_print_msg("malloc failed\n");
 		return KSFT_FAIL;
@@ -109,7 +146,7 @@ static int compare_read(const struct pincheck *pc, struct pin *p, struct trig_st
 		free(seen);
 		return KSFT_FAIL;
 	}
-	off = first_diff(seen, expect, ts->len);
+	off = extent_diff(p, seen, expect);
 	ret = off < 0 ? KSFT_PASS : report_diff(pc, p, seen, expect, off, p->ops->reader);
 	free(seen);
 	return ret;
@@ -120,10 +157,13 @@ static int compare_write(const struct pincheck *pc, struct pin *p, struct trig_s
 			 const char *stale)
 {
 	const char *view = pincheck_break == PC_BREAK_COMPARE ? stale : ts->view;
-	char *bytes = malloc(ts->len);
+	char *bytes;
 	ssize_t off;
 	int ret;
 
+	if (p->ops->check)
+		return compare_pages(pc, p, view);
+	bytes = malloc(ts->len);
 	if (!bytes) {
 		ksft_print_msg("malloc failed\n");
 		return KSFT_FAIL;
@@ -136,7 +176,7 @@ static int compare_write(const struct pincheck *pc, struct pin *p, struct trig_s
 		free(bytes);
 		return KSFT_FAIL;
 	}
-	off = first_diff(bytes, view, ts->len);
+	off = extent_diff(p, bytes, view);
 	ret = off < 0 ? KSFT_PASS : report_diff(pc, p, bytes, view, off, p->ops->writer);
 	free(bytes);
 	return ret;
@@ -165,6 +205,9 @@ static int pin_failed(const struct pincheck *pc, int err)
 	if (err == -ENOMEM)
 		ksft_case_skip("%s pin failed with ENOMEM (RLIMIT_MEMLOCK? memory?)",
 			       pc->pin->name);
+	else if (pc->pin->unsupported && err == -pc->pin->unsupported)
+		ksft_case_skip("%s pin failed with %s: not supported by this kernel",
+			       pc->pin->name, strerror(-err));
 	else
 		ksft_case_fail("pinning through %s failed: %s", pc->pin->name, strerror(-err));
 	return -1;
@@ -177,6 +220,8 @@ static int prepare(const struct pincheck *pc, struct mem *m, struct kid *k)
 
 	if (pc->prep == PREP_NONE)
 		return 0;
+	if (pc->prep == PREP_RO_MAPPED)
+		return mprotect(m->addr, m->size, PROT_READ) ? -errno : 0;
 	if (pc->prep == PREP_RO_EXCLUSIVE) {
 		/* Soft-dirty tracking keeps mprotect() from upgrading the PTEs. */
 		if (mprotect(m->addr, m->size, PROT_READ) ||
@@ -218,8 +263,15 @@ static int checked(const struct pincheck *pc, struct mem *m, struct pin *p)
 		pin_failed(pc, ret);
 		goto release;
 	}
+	if (pc->prep == PREP_RO_MAPPED &&
+	    mprotect(m->addr, m->size, PROT_READ | PROT_WRITE)) {
+		ksft_case_fail("mprotect(PROT_READ|PROT_WRITE) after the pin: %s", strerror(errno));
+		goto release;
+	}
 	if (pincheck_break == PC_BREAK_COMPARE) {
-		stale = malloc(len);
+		/* Page aligned: page-checking mechanisms look at its pages. */
+		if (posix_memalign((void **)&stale, page_size(), len))
+			stale = NULL;
 		if (stale)
 			memcpy(stale, m->addr, len);
 	}

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "backing.h"
+#include "ksft.h"
 #include "pin.h"
 #include "trigger.h"
 
@@ -29,6 +30,7 @@ enum pc_prep {
 	PREP_SHARED,		/* COW-shared with a child that stays alive */
 	PREP_PREV_SHARED,	/* was COW-shared; the child has exited */
 	PREP_RO_EXCLUSIVE,	/* exclusive, but mapped R/O (mprotect round trip) */
+	PREP_RO_MAPPED,		/* mapped PROT_READ when pinned, PROT_READ|PROT_WRITE after */
 };
 
 struct pincheck {
@@ -56,8 +58,11 @@ int pincheck_parse_break(const char *arg);
 /* The property a check asserts, as it starts the case name. */
 const char *pincheck_property(const struct pincheck *pc);
 
-/* Register @pc as a case named "<property>: <what>, <trigger>, <backing>". */
-void pincheck_add(const struct pincheck *pc, const char *what);
+/*
+ * Register @pc as a case named "<property>: <what>, <trigger>, <backing>";
+ * returns the case (for its timeout).
+ */
+struct ksft_case *pincheck_add(const struct pincheck *pc, const char *what);
 
 /* Run the check and report the case verdict. */
 void pincheck_run(const struct pincheck *pc);

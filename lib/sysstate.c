@@ -6,6 +6,7 @@
  *   "S<path>\0<value>"  remember the original value of <path>
  *   "F<path>"           <path> has been put back, forget it
  *   "R"                 put everything back now, answer "K"
+ *   "A<path>\0<value>"  on restore write <value> to <path> once (an action)
  * A record sent just before its sender is killed still sits in the
  * socket and is read before the end-of-file that starts the restore.
  */
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ struct saved {
 	char path[PATH_LEN];
 	char value[VALUE_LEN];
 	pid_t owner;
+	bool action;		/* write once, do not read back */
 };
 
 static struct saved saved[MAX_SAVED];
@@ -116,6 +119,8 @@ static int restore_value(const char *path, const char *value)
 
 	for (i = 0; i < 100; i++) {
 		ret = write_raw(path, value);
+		if (ret == -EACCES || ret == -EPERM || ret == -EROFS || ret == -ENOENT)
+			return ret;
 		if (!ret && !sysstate_read(path, now, sizeof(now)) && !strcmp(now, value))
 			return 0;
 		nanosleep(&ts, NULL);
@@ -149,7 +154,8 @@ static void guardian_restore(struct saved *tab, int *nr, pid_t owner)
 	for (i = *nr - 1; i >= 0; i--) {
 		if (owner && tab[i].owner != owner)
 			continue;
-		ret = restore_value(tab[i].path, tab[i].value);
+		ret = tab[i].action ? write_raw(tab[i].path, tab[i].value) :
+		      restore_value(tab[i].path, tab[i].value);
 		if (ret)
 			fprintf(stderr, "pinsuite-guard: cannot restore %s to '%s': %s\n",
 				tab[i].path, tab[i].value, strerror(-ret));
@@ -203,7 +209,11 @@ static void guardian_loop(int fd)
 		owner = parse_msg(msg, n, &path, &value);
 		switch (msg[0]) {
 		case 'S':
+		case 'A':
+			i = nr;
 			guardian_remember(tab, &nr, owner, path, value);
+			if (nr > i)
+				tab[i].action = msg[0] == 'A';
 			break;
 		case 'F':
 			i = find(tab, nr, owner, path);
@@ -289,10 +299,12 @@ static void tell_guardian(char op, pid_t owner, const char *path, const char *va
 int sysstate_write(const char *path, const char *value)
 {
 	char orig[VALUE_LEN];
+	bool fresh = false;
 	int ret, i;
 
 	i = find(saved, nr_saved, getpid(), path);
 	if (i < 0) {
+		fresh = true;
 		if (strlen(path) >= PATH_LEN || nr_saved == MAX_SAVED)
 			return -ENOSPC;
 		ret = sysstate_read(path, orig, sizeof(orig));
@@ -304,14 +316,40 @@ int sysstate_write(const char *path, const char *value)
 		snprintf(saved[i].path, PATH_LEN, "%s", path);
 		snprintf(saved[i].value, VALUE_LEN, "%s", orig);
 		saved[i].owner = getpid();
+		saved[i].action = false;
 		tell_guardian('S', getpid(), path, orig);
 	}
-	return write_raw(path, value);
+	ret = write_raw(path, value);
+	if (ret && fresh) {
+		/* Nothing changed: forget the record again. */
+		tell_guardian('F', getpid(), path, "");
+		memmove(&saved[i], &saved[i + 1], (nr_saved - i - 1) * sizeof(*saved));
+		nr_saved--;
+	}
+	return ret;
+}
+
+int sysstate_undo(const char *path, const char *value)
+{
+	int i;
+
+	if (find(saved, nr_saved, getpid(), path) >= 0)
+		return 0;
+	if (strlen(path) >= PATH_LEN || strlen(value) >= VALUE_LEN || nr_saved == MAX_SAVED)
+		return -ENOSPC;
+	i = nr_saved++;
+	snprintf(saved[i].path, PATH_LEN, "%s", path);
+	snprintf(saved[i].value, VALUE_LEN, "%s", value);
+	saved[i].owner = getpid();
+	saved[i].action = true;
+	tell_guardian('A', getpid(), path, value);
+	return 0;
 }
 
 static void restore_one(int i)
 {
-	int ret = restore_value(saved[i].path, saved[i].value);
+	int ret = saved[i].action ? write_raw(saved[i].path, saved[i].value) :
+		  restore_value(saved[i].path, saved[i].value);
 
 	if (ret)
 		fprintf(stderr, "pinsuite: cannot restore %s to '%s': %s\n",

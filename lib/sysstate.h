@@ -29,6 +29,15 @@ int sysstate_read(const char *path, char *buf, size_t len);
 /* Write @value to @path, remembering the original first.  0 or -errno. */
 int sysstate_write(const char *path, const char *value);
 
+/*
+ * Register an undo action: when this process's changes are put back (or
+ * the guardian puts them back), write @value to @path once, without
+ * reading it back - for write-only files such as a driver's bind/unbind.
+ * Actions and saved knobs are undone together, newest first, so register
+ * an action before the change it undoes.  0 or -errno.
+ */
+int sysstate_undo(const char *path, const char *value);
+
 /* Put back one knob this process changed (no-op when unchanged). */
 void sysstate_restore(const char *path);
 

@@ -6,7 +6,8 @@
 # result line under their own name; the plan, the Totals line and the exit
 # status agree; a knob changed by a killed case is put back.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 bin=$OUTPUT/tests/ksft_selftest
 out=$(mktemp)

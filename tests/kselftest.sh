@@ -6,7 +6,8 @@
 # collection is "pinsuite", arguments come from KSELFTEST_<NAME>_ARGS, the
 # timeout from our settings file.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 plan 5
 kt=$(ktools)

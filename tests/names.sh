@@ -4,7 +4,8 @@
 # Case names: unique within and across binaries, free of '#', the same in
 # every listing, and the names a run prints are the names -l lists.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 bins=$(built_binaries)
 plan $((3 + 2 * $(echo "$bins" | wc -w)))

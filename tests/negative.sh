@@ -6,7 +6,8 @@
 # raise the memlock limit, keep a pin) and the affected cases must FAIL,
 # with the binary's exit status 1, while the unbroken run passes.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 plan 7
 
@@ -16,7 +17,6 @@ if ! is_root; then
 fi
 
 iou=$OUTPUT/iouring_pin
-case_ok() { grep -qE "^ok [0-9]+ $1( # SKIP.*)?$"; }
 
 sel="write after pin, anon base page"
 "$iou" -t "$sel" > /dev/null

@@ -5,7 +5,8 @@
 # hugetlb and KSM settings as they were: its guardian puts them back.  The
 # same when run_tests.sh is interrupted.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 MM=/sys/kernel/mm
 plan 9
@@ -18,9 +19,9 @@ fi
 knobs() {
 	local f
 	for f in $MM/transparent_hugepage/enabled $MM/transparent_hugepage/shmem_enabled \
-		 $MM/transparent_hugepage/hugepages-*/enabled \
-		 $MM/transparent_hugepage/hugepages-*/shmem_enabled \
-		 $MM/hugepages/hugepages-*/nr_hugepages $MM/ksm/run $MM/ksm/pages_to_scan \
+		 "$MM"/transparent_hugepage/hugepages-*/enabled \
+		 "$MM"/transparent_hugepage/hugepages-*/shmem_enabled \
+		 "$MM"/hugepages/hugepages-*/nr_hugepages $MM/ksm/run $MM/ksm/pages_to_scan \
 		 $MM/ksm/sleep_millisecs; do
 		[ -f "$f" ] && printf '%s %s\n' "$f" "$(cat "$f")"
 	done
@@ -61,7 +62,7 @@ kill_mid_run "KSM" "KSM"
 
 # Hugetlb pools: the binary grows them itself when run without the runner.
 before=$(knobs)
-for d in $MM/hugepages/hugepages-*; do echo 0 > "$d/nr_hugepages"; done
+for d in "$MM"/hugepages/hugepages-*; do echo 0 > "$d/nr_hugepages"; done
 before=$(knobs)
 "$OUTPUT/iouring_pin" -t "hugetlb (2048 kB)" > /dev/null 2>&1 &
 pid=$!
@@ -83,7 +84,10 @@ wait "$pid" 2>/dev/null
 wait_knobs 100 same
 ok $? "run_tests.sh: SIGTERM of the runner and its binary leaves every setting as it was"
 sleep 0.5
-alive=$(ps -eo stat=,args= | grep -v '^Z' | grep -c "[i]ouring_pin -t")
+alive=0
+for p in $(pgrep -f "iouring_pin -t"); do
+	[ "$(ps -o stat= -p "$p")" != Z ] && alive=$((alive + 1))
+done
 ok $((alive != 0)) "no binary is left running after the runner was stopped ($alive)"
 
 done_testing

@@ -5,7 +5,8 @@
 # binary still prints its whole plan: one result line per planned case,
 # each SKIP with a reason, no "Bail out!", and no failure.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 bins=$(built_binaries)
 plan $((4 * $(echo "$bins" | wc -w)))

@@ -5,11 +5,12 @@
 # and header; shellcheck is silent for every shell script; every source file
 # carries an SPDX line.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 cd "$TOP" || exit 1
 csrc=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
-shsrc=$(git ls-files --cached --others --exclude-standard '*.sh' run_tests.sh .ci/run 2>/dev/null | sort -u)
+shsrc=$(git ls-files --cached --others --exclude-standard '*.sh' '*.bash' run_tests.sh .ci/run 2>/dev/null | sort -u)
 plan 3
 
 kt=$(ktools)

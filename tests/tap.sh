@@ -6,7 +6,8 @@
 # kernel's own KTAP parser (tools/testing/kunit/kunit.py parse) reads it
 # with the same counts the binary reported.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 bins=$(built_binaries)
 plan $((3 * $(echo "$bins" | wc -w) + 2))

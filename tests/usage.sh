@@ -4,7 +4,8 @@
 # Bad command-line input gives the usage on stderr and exit status 2;
 # -h gives it on stdout and exit status 0.
 
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.bash
+. "$(dirname "$0")/lib.bash"
 
 bins=$(built_binaries)
 plan $((4 * $(echo "$bins" | wc -w) + 3))
@@ -24,7 +25,8 @@ for b in $bins; do
 	check "$b with a stray argument" 2 "$OUTPUT/$b" stray
 	check "$b -T without a number" 2 "$OUTPUT/$b" -T abc
 	out=$("$OUTPUT/$b" -h)
-	ok "$([ $? = 0 ] && [[ $out == *Usage:* ]]; echo $?)" "$b -h prints the usage, exit 0"
+	rc=$?
+	ok "$([ $rc = 0 ] && [[ $out == *Usage:* ]]; echo $?)" "$b -h prints the usage, exit 0"
 done
 check "run_tests.sh -x" 2 "$TOP/run_tests.sh" -x
 check "run_tests.sh -t no_such_binary" 2 "$TOP/run_tests.sh" -t no_such_binary

@@ -112,6 +112,20 @@ ci_usage() {
 }
 ok "ci.sh usage errors exit 2, -h exits 0" ci_usage
 
+mk() {
+	local out
+	out=$(make -s -n -C "$REPO" vm_run KERNEL=/k/bzImage VM_ARGS='--keep -- -t cow' 2>&1) || return 1
+	grep -q 'install STATIC=1 O=.*/.vm-build INSTALL_PATH=.*/.vm-suite' <<<"$out" &&
+		grep -q 'vm/run.sh --suite .*/.vm-suite /k/bzImage --keep -- -t cow$' <<<"$out" &&
+		make -s -n -C "$REPO" vm_bench KERNEL=/k/bzImage 2>&1 | grep -q 'vm/bench.sh --suite' &&
+		! make -s -C "$REPO" vm_run >/dev/null 2>&1
+}
+if have make && grep -q 'vm/vm.mk' "$REPO/Makefile" 2>/dev/null; then
+	ok "make vm_run / vm_bench: static install, then run.sh with VM_ARGS; no KERNEL fails" mk
+else
+	skip "make vm_run / vm_bench" "no top Makefile including vm/vm.mk"
+fi
+
 # ---------------------------------------------------------------------------
 # Kernel inspection
 
@@ -507,6 +521,9 @@ if [ "$can_e2e" = 1 ]; then
 	fake_run "$FIX/results-pass.log" "" 0 --bisect --require CONFIG_GUP_TEST "$T/bzImage-6.99.0-fake"
 	ok "end to end: missing required config -> 125 for --bisect" eval \
 		'eq 125 "$RC" && grep -q "^Bail out! kernel 6.99.0-fake lacks CONFIG_GUP_TEST" "$T/run.out"'
+	fake_run "" "" 0 --bisect linux-image-0.0.0-no-such-package-pinsuite-test
+	ok "end to end: a package that cannot be fetched -> Bail out!, 125 for --bisect" eval \
+		'eq 125 "$RC" && grep -q "^Bail out! apt-get download" "$T/run.out"'
 	if [ -n "${DEB:-}" ] && [ -f "$DEB" ]; then
 		e2e_deb() {
 			fake_run "$FIX/results-pass.log" "" 0 "$DEB"
@@ -521,7 +538,7 @@ if [ "$can_e2e" = 1 ]; then
 		skip "end to end: a .deb kernel brings its decompressed modules" "no fake .deb"
 	fi
 else
-	for i in $(seq 13); do
+	for i in $(seq 14); do
 		skip "run.sh end to end $i" "needs busybox, cpio, mkfs.ext4, mkfs.xfs"
 	done
 fi

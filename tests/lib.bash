@@ -61,7 +61,7 @@ as_nobody() {
 # The kernel's own tools, from PINSUITE_KTOOLS or a Debian linux-source
 # tree; extracted once from the tarball into a cache when only that exists.
 ktools() {
-	local dir=${PINSUITE_KTOOLS:-} tarball src top
+	local dir=${PINSUITE_KTOOLS:-} tarball src top f
 	local files="scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
 		     tools/testing/kunit/kunit_parser.py tools/testing/kunit/kunit_printer.py
 		     tools/testing/selftests/run_kselftest.sh tools/testing/selftests/kselftest
@@ -83,10 +83,12 @@ ktools() {
 	top=${top%.tar.*}
 	dir=${XDG_CACHE_HOME:-$HOME/.cache}/pinsuite/ktools
 	if [ ! -f "$dir/$top/scripts/checkpatch.pl" ]; then
+		local members=()
+		for f in $files; do
+			members+=("$top/$f")
+		done
 		mkdir -p "$dir"
-		# shellcheck disable=SC2086
-		tar -xf "$tarball" -C "$dir" $(for f in $files; do echo "$top/$f"; done) \
-			2>/dev/null || return 1
+		tar -xf "$tarball" -C "$dir" "${members[@]}" 2>/dev/null || return 1
 	fi
 	echo "$dir/$top"
 }
