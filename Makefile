@@ -21,11 +21,12 @@ OUTPUT ?= $(CURDIR)
 override OUTPUT := $(abspath $(OUTPUT))
 
 CFLAGS ?= -O2 -g
-override CFLAGS += -Wall -Wextra -std=gnu11 -I$(CURDIR) -DHAVE_LIBNUMA -MMD -MP
+override CFLAGS += -Wall -Wextra -std=gnu11 -pthread -I$(CURDIR) -DHAVE_LIBNUMA -MMD -MP
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror
 endif
 LDLIBS := -luring
+override LDFLAGS += -pthread
 ifeq ($(STATIC),1)
 override LDFLAGS += -static
 endif

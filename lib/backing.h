@@ -83,6 +83,12 @@ static inline bool backing_cow_nonanon(const struct backing *bk)
 /* A directory on a disk filesystem the file backings may use. */
 void backing_add_disk_dir(const char *dir);
 
+/*
+ * The part of a huge backing that holds the pattern, is pinned and compared:
+ * hugetlb pages larger than this are filled and checked only here.
+ */
+#define BACKING_WINDOW	(2UL << 20)
+
 struct mem {
 	const struct backing *bk;
 	char *addr;		/* the region under test */

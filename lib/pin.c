@@ -1,8 +1,138 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Taking and dropping pins, whatever the mechanism.
+ *
+ * The pin is taken in a thread of its own while this thread watches it.  A
+ * kernel can get stuck in GUP: fault the range in, find it still not
+ * pinnable, fault again - forever, with the mmap lock held (6.12.117 does
+ * this for a R/O long-term pin of a PMD-mapped file THP in a MAP_PRIVATE
+ * mapping).  Such a pin shows as a flood of page faults without progress;
+ * the case then fails with a diagnosis right away instead of running into
+ * the runner's timeout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "hints.h"
+#include "ksft.h"
 #include "observe.h"
 #include "pin.h"
+#include "sysstate.h"
+#include "util.h"
+
+/* Faults while pinning that no pin of ours needs: at most a few per page. */
+#define STUCK_FAULTS	50000UL
+/* A pin that takes longer than this is reported stuck whatever it does. */
+#define STUCK_SECONDS	60
+
+struct pin_job {
+	struct pin *p;
+	int ret;
+	bool done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+/* Minor faults of this process (all threads), from /proc/self/stat. */
+static unsigned long minor_faults(void)
+{
+	char buf[1024], *p;
+	int field;
+
+	if (read_file("/proc/self/stat", buf, sizeof(buf)))
+		return 0;
+	/* The command may contain blanks: count fields after its ')'. */
+	p = strrchr(buf, ')');
+	for (field = 2; p && field < 10; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoul(p + 1, NULL, 10) : 0;
+}
+
+static void *pin_thread(void *arg)
+{
+	struct pin_job *job = arg;
+	int ret = job->p->ops->pin(job->p);
+
+	pthread_mutex_lock(&job->lock);
+	job->ret = ret;
+	job->done = true;
+	pthread_cond_signal(&job->cond);
+	pthread_mutex_unlock(&job->lock);
+	return NULL;
+}
+
+/*
+ * The pinning thread is stuck in the kernel, holding the mmap lock: the
+ * case cannot go on (not even munmap() would return).  Report and end the
+ * case process; exiting kills the stuck thread.
+ */
+static void pin_stuck(const struct pin *p, unsigned long faults, unsigned int secs) __noreturn;
+static void pin_stuck(const struct pin *p, unsigned long faults, unsigned int secs)
+{
+	if (!p->writable && faults >= STUCK_FAULTS)
+		hint_print(HINT_UNSHARE_PMD_LOOP);
+	ksft_case_fail("%s %s pin of %zu kB did not return within %u s (%lu page faults meanwhile): the kernel keeps faulting the range without pinning it",
+		       p->ops->name, p->writable ? "R/W" : "R/O", p->len >> 10, secs, faults);
+	sysstate_restore_all();
+	fflush(stdout);
+	_exit(0);
+}
+
+/* Wait for the pinning thread; returns its result unless it is stuck. */
+static int watch(struct pin_job *job)
+{
+	unsigned long start = minor_faults(), faults = 0;
+	struct timespec until;
+	unsigned int ticks = 0;
+	bool done;
+
+	pthread_mutex_lock(&job->lock);
+	while (!job->done) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		if (pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
+			continue;
+		faults = minor_faults() - start;
+		if (faults >= STUCK_FAULTS || ++ticks >= STUCK_SECONDS * 10)
+			break;
+	}
+	done = job->done;
+	pthread_mutex_unlock(&job->lock);
+	if (!done)
+		pin_stuck(job->p, faults, (ticks + 9) / 10);
+	return job->ret;
+}
+
+static int pin_watched(struct pin *p)
+{
+	struct pin_job *job = calloc(1, sizeof(*job));
+	pthread_t tid;
+	int ret;
+
+	if (!job)
+		return -ENOMEM;
+	job->p = p;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->cond, NULL);
+	if (pthread_create(&tid, NULL, pin_thread, job)) {
+		free(job);
+		return p->ops->pin(p);
+	}
+	ret = watch(job);
+	pthread_join(tid, NULL);
+	free(job);
+	return ret;
+}
 
 int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, bool writable)
 {
@@ -14,7 +144,7 @@ int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, b
 	p->len = len;
 	p->writable = writable;
 	p->fd = -1;
-	ret = ops->pin(p);
+	ret = pin_watched(p);
 	if (ret)
 		return ret;
 	p->pinned = true;

@@ -35,7 +35,6 @@
 /* Bytes a DMA observer moves per check, all extents together. */
 #define DMA_SAMPLE	4000
 /* Seconds a map of at most 2 MiB may take before it counts as stuck. */
-#define MAP_DEADLINE	5
 
 struct vpin {
 	struct vfio_ctx c;
@@ -65,94 +64,6 @@ static void vpin_unpin(struct pin *p)
 }
 
 enum observer { OBS_DMA, OBS_PROXY, OBS_MOCK };
-
-/*
- * A map that pins runs in a thread of its own, so that a kernel that keeps
- * faulting without progress shows as a diagnosed failure and not as a
- * case killed by the runner.  On a timeout the job is left to the thread,
- * which ends when the case process exits.
- */
-struct map_job {
-	struct vfio_ctx c;	/* a copy: the caller may go away */
-	const void *addr;
-	size_t len;
-	bool writable;
-	int ret;
-	bool done;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-};
-
-static void *map_thread(void *arg)
-{
-	struct map_job *job = arg;
-	int ret = vfio_ctx_map(&job->c, job->addr, VFIO_IOVA_PIN, job->len, job->writable);
-
-	pthread_mutex_lock(&job->lock);
-	job->ret = ret;
-	job->done = true;
-	pthread_cond_signal(&job->cond);
-	pthread_mutex_unlock(&job->lock);
-	return NULL;
-}
-
-static int map_with_deadline(struct vpin *vp, const struct pin *p)
-{
-	struct map_job *job = calloc(1, sizeof(*job));
-	struct timespec until;
-	pthread_t tid;
-	bool done;
-	int ret;
-
-	if (!job)
-		return -ENOMEM;
-	job->c = vp->c;
-	job->addr = p->addr;
-	job->len = p->len;
-	job->writable = p->writable;
-	pthread_mutex_init(&job->lock, NULL);
-	pthread_cond_init(&job->cond, NULL);
-	ret = pthread_create(&tid, NULL, map_thread, job);
-	if (ret) {
-		free(job);
-		return vfio_ctx_map(&vp->c, p->addr, VFIO_IOVA_PIN, p->len, p->writable);
-	}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += MAP_DEADLINE;
-	pthread_mutex_lock(&job->lock);
-	while (!job->done &&
-	       pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
-		;
-	done = job->done;
-	pthread_mutex_unlock(&job->lock);
-	if (!done) {
-		pthread_detach(tid);
-		return -ETIMEDOUT;
-	}
-	pthread_join(tid, NULL);
-	ret = job->ret;
-	free(job);
-	return ret;
-}
-
-/*
- * The map is stuck in the kernel, holding this process's mmap lock: the
- * case cannot go on (not even munmap() would return), so it reports here
- * and ends; exiting kills the stuck thread.
- */
-static void map_stuck(const struct pin *p, enum vfio_path path) __noreturn;
-static void map_stuck(const struct pin *p, enum vfio_path path)
-{
-	/* A R/O pin's unshare fault that maps a file THP by PMD again loops. */
-	if (!p->writable)
-		hint_print(HINT_UNSHARE_PMD_LOOP);
-	ksft_case_fail("%s %s map of %zu kB did not return within %d s: the kernel keeps faulting the range without pinning it",
-		       vfio_path_name(path), p->writable ? "R/W" : "R/O", p->len >> 10,
-		       MAP_DEADLINE);
-	sysstate_restore_all();
-	fflush(stdout);
-	_exit(0);
-}
 
 static int vpin_pin(struct pin *p, enum vfio_path path, enum observer obs)
 {
@@ -191,9 +102,8 @@ static int vpin_pin(struct pin *p, enum vfio_path path, enum observer obs)
 		}
 		vp->bounce_mapped = true;
 	}
-	ret = map_with_deadline(vp, p);
-	if (ret == -ETIMEDOUT)
-		map_stuck(p, path);
+	/* pin_take() runs this in a thread it watches for a stuck kernel. */
+	ret = vfio_ctx_map(&vp->c, p->addr, VFIO_IOVA_PIN, p->len, p->writable);
 	if (ret)
 		goto fail;
 	vp->mapped = true;

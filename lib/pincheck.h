@@ -43,7 +43,7 @@ struct pincheck {
 };
 
 /* Largest part of a backing that is pinned and compared. */
-#define PINCHECK_WINDOW		(2UL << 20)
+#define PINCHECK_WINDOW		BACKING_WINDOW
 
 /* Deliberate breakage for the negative self-tests (--selftest-break). */
 enum pc_break {

@@ -18,6 +18,8 @@ MARK='@@pinsuite-vm@@'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# Without CONFIG_DEVTMPFS, let busybox mdev create the nodes.
+[ -e /dev/null ] || mdev -s
 mkdir -p /dev/shm /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
@@ -145,7 +147,10 @@ for d in /sys/bus/pci/devices/*; do
 done
 [ -n "$VFIO_DEV" ] || [ -n "$bdf" ] || info "no edu device"
 
-nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
+nodes=0
+for n in /sys/devices/system/node/node[0-9]*; do
+	[ -d "$n" ] && nodes=$((nodes + 1))
+done
 huge=
 for h in /sys/kernel/mm/hugepages/hugepages-*; do
 	[ -e "$h/nr_hugepages" ] || continue

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 #
 # Pure helpers for vm/run.sh, vm/bench.sh and vm/ci.sh: kernel image
 # inspection, module selection and staging, result parsing, dmesg scanning
@@ -327,7 +327,7 @@ vm_shell_quote() {
 # vm_results_field FILE KEY: value of the last "@@pinsuite-vm@@ KEY value"
 # control line in the raw results file.
 vm_results_field() {
-	local line val= found=1
+	local line val='' found=1
 	[ -f "$1" ] || return 1
 	while IFS= read -r line; do
 		line=${line%$'\r'}
@@ -399,7 +399,7 @@ vm_dmesg_first_bad() {
 
 # vm_taint_letters MASK: "W(9)" style description of each bit in MASK.
 vm_taint_letters() {
-	local mask=$1 i out= l
+	local mask=$1 i out='' l
 	local letters=PFSRMBUDAWCIOELKXTNJ
 	local -a names=(PROPRIETARY_MODULE FORCED_MODULE CPU_OUT_OF_SPEC
 		FORCED_RMMOD MACHINE_CHECK BAD_PAGE USER DIE OVERRIDDEN_ACPI_TABLE
@@ -511,7 +511,7 @@ vm_exit_code() {
 vm_run_state() {
 	local f=$1 qrc=$2
 	if vm_results_field "$f" rc >/dev/null; then
-		echo done
+		echo 'done'
 	elif ! vm_results_field "$f" suite-start >/dev/null; then
 		echo noboot
 	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
