@@ -39,13 +39,6 @@ static const enum trig_id matrix_triggers[] = {
 	TRIG_KSM, TRIG_COLLAPSE, TRIG_PAGEOUT, TRIG_MREMAP,
 };
 
-static const struct {
-	enum pc_dir dir;
-	const char *what;
-} matrix_dirs[] = {
-	{ PC_PIN_READS, "io_uring WRITE_FIXED reads the pin" },
-	{ PC_PIN_WRITES, "io_uring READ_FIXED writes the pin" },
-};
 
 /*
  * Backings the ring may pin: the catalog without cow.c's set-up variants,
@@ -59,23 +52,25 @@ static bool in_matrix(const struct backing *bk)
 	return !backing_is(bk, BKF_SHARED | BKF_DISK, 0);
 }
 
+/*
+ * After the trigger the ring reads the pinned pages (WRITE_FIXED into a
+ * memfd) and must see the mapping's bytes, then writes them (READ_FIXED)
+ * and the mapping must show the ring's bytes.
+ */
 static void add_matrix(void)
 {
 	const struct backing *const *bks;
-	struct pincheck pc = { .pin = &pin_iouring, .writable = true };
-	unsigned int t, d;
+	struct pincheck pc = { .pin = &pin_iouring, .writable = true, .dir = PC_PIN_BOTH };
+	unsigned int t;
 	int i, nr;
 
 	bks = backings(&nr);
-	for (d = 0; d < ARRAY_SIZE(matrix_dirs); d++) {
-		pc.dir = matrix_dirs[d].dir;
-		for (t = 0; t < ARRAY_SIZE(matrix_triggers); t++) {
-			pc.trig = &triggers[matrix_triggers[t]];
-			for (i = 0; i < nr; i++) {
-				pc.bk = bks[i];
-				if (in_matrix(pc.bk) && trigger_applies(pc.trig, pc.bk))
-					pincheck_add(&pc, matrix_dirs[d].what);
-			}
+	for (t = 0; t < ARRAY_SIZE(matrix_triggers); t++) {
+		pc.trig = &triggers[matrix_triggers[t]];
+		for (i = 0; i < nr; i++) {
+			pc.bk = bks[i];
+			if (in_matrix(pc.bk) && trigger_applies(pc.trig, pc.bk))
+				pincheck_add(&pc, "io_uring WRITE_FIXED and READ_FIXED");
 		}
 	}
 }

@@ -80,9 +80,10 @@ static void diag_pfns(const struct pin *p, const char *view)
 static int report_diff(const struct pincheck *pc, const struct pin *p, const char *seen,
 		       const char *view, ssize_t off, const char *how)
 {
+	bool wrote = how == p->ops->writer;
+
 	ksft_print_msg("%s: at offset 0x%zx the pin %s 0x%02x, the mapping holds 0x%02x\n",
-		       how, (size_t)off,
-		       pc->dir == PC_PIN_READS ? "reads" : "wrote",
+		       how, (size_t)off, wrote ? "wrote" : "reads",
 		       (unsigned char)seen[off], (unsigned char)view[off]);
 	diag_pfns(p, view);
 	hint_print(pick_hint(pc));
@@ -286,11 +287,12 @@ static int checked(const struct pincheck *pc, struct mem *m, struct pin *p)
 	if (*ts.note)
 		ksft_print_msg("%s\n", ts.note);
 	ret = check_mapping(pc, &ts);
-	if (!ret && pc->dir == PC_PIN_READS)
+	if (!ret && pc->dir != PC_PIN_WRITES)
 		ret = compare_read(pc, p, &ts, stale ? stale : ts.view);
-	else if (!ret)
-		ret = compare_write(pc, p, &ts, stale ? stale : ts.view);
-	ksft_case_result(ret, NULL);
+	/* Both directions are looked at, even when the first one failed. */
+	if (pc->dir != PC_PIN_READS && (!ret || pc->dir == PC_PIN_BOTH))
+		ret |= compare_write(pc, p, &ts, stale ? stale : ts.view);
+	ksft_case_result(ret ? KSFT_FAIL : KSFT_PASS, NULL);
 finish:
 	trigger_finish(&ts);
 	free(stale);

@@ -22,6 +22,7 @@
 enum pc_dir {
 	PC_PIN_READS,	/* the kernel reads the pinned pages */
 	PC_PIN_WRITES,	/* the kernel writes the pinned pages */
+	PC_PIN_BOTH,	/* it reads them, then writes them */
 };
 
 /* The state of the pages when they are pinned. */

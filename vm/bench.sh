@@ -17,6 +17,7 @@ case ${1:-} in
 '' | -h | --help)
 	echo "Usage: vm/bench.sh [vm/run.sh options] KERNEL [-- run_tests.sh arguments]"
 	echo "Prints prepare/boot/setup/suite/shutdown/total seconds and the slowest binaries and cases."
+	echo "PINSUITE_BENCH_TIMES=FILE keeps the per-case seconds."
 	[ -n "${1:-}" ] && exit 0
 	exit 2
 	;;
@@ -67,5 +68,11 @@ if [ "$n" -gt 0 ]; then
 	echo "# slowest of $n cases (seconds):"
 	grep '^C ' "$W/times" | sort -k2,2 -rn | head -n 10 | awk '{ $1 = ""; print "#  " $0 }'
 	grep '^C ' "$W/times" | awk '{ s += $2 } END { printf "# sum of case times: %.1f s\n", s }'
+	# Where the time goes: the cases on 1 GiB pages copy and clear whole gigabytes.
+	grep '^C ' "$W/times" | awk '
+		/1048576 kB/ { g += $2; ng++; next }
+		{ o += $2; no++ }
+		END { printf "# 1 GiB hugetlb cases: %d, %.1f s; all others: %d, %.1f s\n", ng, g, no, o }'
 fi
+[ -z "${PINSUITE_BENCH_TIMES:-}" ] || cp "$W/times" "$PINSUITE_BENCH_TIMES"
 exit 0

@@ -6,7 +6,9 @@
 #   pintest-6.12  ../shared/kernels/bzImage-6.12.117-pintest               must pass
 #   no84209e87    ../shared/kernels/bzImage-6.12.117-no84209e87            must fail, with
 #   6.1           ../shared/kernels/bzImage-6.1.192-pintest                 the cases below
-# Every kernel must also stay untainted.  Prints TAP, one result per kernel,
+# plus a second boot of the two 6.12 test kernels with intel_iommu=off for
+# vfio_pin's iommufd mock domain.  "Must pass" tolerates the known kernel
+# bugs listed below, and only those.  Every kernel must stay untainted.  Prints TAP, one result per kernel,
 # and exits 0 when every expectation held, 1 otherwise, 2 for bad usage.
 #
 #   vm/ci.sh [--budget S] [--timeout S] [--only NAME]... [--keep-logs DIR] [-- run.sh options]
@@ -21,27 +23,53 @@ REPO=$(cd "$VM_DIR/.." && pwd)
 # Expected failures: extended regexes over the names of failing cases
 # ("not ok N NAME" lines of the binaries).  Each regex must match at least one
 # failing case on that kernel.  The v6.2 fix 84209e87c696 made R/O long-term
-# pins of non-anonymous pages in COW mappings reliable; without it they are
-# not, through every pin path the kernel has: gup_test and VFIO on the
-# no84209e87 kernel, VFIO only on 6.1 (its gup_test has no PIN_LONGTERM_TEST_*).
+# pins of non-anonymous pages (the shared zeropage, page cache pages) in COW
+# mappings reliable; without it they are not, through every pin path the
+# kernel has: gup_test, VFIO type1 and iommufd on the no84209e87 kernel, VFIO
+# type1 only on 6.1 (its gup_test has no PIN_LONGTERM_TEST_*, no iommufd).
 # shellcheck disable=SC2034 # used through a nameref
 EXPECT_no84209e87=(
-	'^Longterm R/O pin is reliable: .*GUP.*shared zeropage'
-	'^Longterm R/O pin is reliable: .*VFIO.*shared zeropage'
+	'^Longterm R/O pin is reliable: GUP, write after pin, shared zeropage$'
+	'^Longterm R/O pin is reliable: GUP-fast, write after pin, memfd \(MAP_PRIVATE\)$'
+	'^Longterm R/O pin is reliable: VFIO type1 DMA read, write after pin, shared zeropage$'
+	'^Longterm R/O pin is reliable: VFIO type1 DMA read, write after pin, memfd \(MAP_PRIVATE\)$'
+	'^Longterm R/O pin is reliable: iommufd \(VFIO cdev\) DMA read, write after pin, shared zeropage$'
 )
 # shellcheck disable=SC2034
 EXPECT_61=(
-	'^Longterm R/O pin is reliable: .*VFIO.*shared zeropage'
+	'^Longterm R/O pin is reliable: VFIO type1 DMA read, write after pin, shared zeropage$'
+	'^Longterm R/O pin is reliable: VFIO type1 DMA read, write after pin, memfd \(MAP_PRIVATE\)$'
+)
+# shellcheck disable=SC2034
+EXPECT_no84209e87_mock=(
+	'^Longterm R/O pin is reliable: iommufd mock domain, IOAS_MAP READABLE, write after pin, shared zeropage$'
+	'^Longterm R/O pin is reliable: type1 compat on iommufd mock domain, MAP_DMA READ, write after pin, memfd \(MAP_PRIVATE\)$'
 )
 
-# The kernels: name, kernel argument for run.sh, expectation (pass or the
-# name of an EXPECT_ array).  "debian:REGEX" = newest package matching REGEX.
+# Known kernel bugs: cases allowed to fail on a kernel that must otherwise
+# pass, each with the upstream fix the kernel lacks.  6.12.117 livelocks on
+# a R/O long-term pin of a PMD-mapped file THP in a MAP_PRIVATE mapping
+# (GUP unshares, the read fault maps the PMD again); the suite detects the
+# fault storm and fails these cases with the hint "mm: do not install PMD
+# mappings when handling a COW fault" (Zhang Yi, 2025, Fixes: a7f226604170).
+# shellcheck disable=SC2034
+KNOWN_6_12_117=(
+	'^Longterm R/O pin is reliable: .*, memfd with 2048 kB shmem folios \(MAP_PRIVATE\)$'
+)
+
+# The kernels: name, kernel argument for run.sh, expectation ("pass", or
+# "pass" plus the name of a KNOWN_ array of tolerated failures, or the name
+# of an EXPECT_ array), and more run.sh arguments.  "debian:REGEX" = newest
+# package matching REGEX.  The iommufd mock domain cannot coexist with VT-d
+# (the Intel driver claims the mock device), so it gets a boot of its own.
 SHARED=$REPO/../shared/kernels
 KERNELS=(
-	"debian-6.12|debian:^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$|pass"
-	"pintest-6.12|$SHARED/bzImage-6.12.117-pintest|pass"
-	"no84209e87|$SHARED/bzImage-6.12.117-no84209e87|EXPECT_no84209e87"
-	"6.1|$SHARED/bzImage-6.1.192-pintest|EXPECT_61"
+	"debian-6.12|debian:^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$|pass KNOWN_6_12_117|"
+	"pintest-6.12|$SHARED/bzImage-6.12.117-pintest|pass KNOWN_6_12_117|"
+	"pintest-6.12-mock|$SHARED/bzImage-6.12.117-pintest|pass KNOWN_6_12_117|--append intel_iommu=off -- -t vfio_pin"
+	"no84209e87|$SHARED/bzImage-6.12.117-no84209e87|EXPECT_no84209e87|"
+	"no84209e87-mock|$SHARED/bzImage-6.12.117-no84209e87|EXPECT_no84209e87_mock|--append intel_iommu=off -- -t vfio_pin"
+	"6.1|$SHARED/bzImage-6.1.192-pintest|EXPECT_61|"
 )
 
 BUDGET=4200	# seconds for all four kernels together
@@ -57,6 +85,7 @@ Options:
   --budget S     wall-clock seconds for all kernels together (default $BUDGET)
   --timeout S    wall-clock seconds for one kernel (default $TIMEOUT)
   --only NAME    run only this kernel (repeatable): debian-6.12, pintest-6.12,
+                 pintest-6.12-mock, no84209e87-mock,
                  no84209e87, 6.1
   --keep-logs D  write each kernel's run.sh output to D/NAME.tap
   -- ARGS        more vm/run.sh arguments for every kernel, e.g.
@@ -110,13 +139,33 @@ debian_package() {
 	[ -n "$p" ] && printf '%s\n' "$p"
 }
 
+# Did the run fail only in cases a KNOWN_ array tolerates (and in some)?
+tolerated() {
+	local failed=$1 known=$2 line re hit
+	[ -n "$known" ] && [ -s "$failed" ] || return 1
+	declare -n res=$known
+	while IFS= read -r line; do
+		hit=0
+		for re in "${res[@]}"; do
+			[[ $line =~ $re ]] && hit=1
+		done
+		if [ $hit = 0 ]; then
+			echo "# unexpected failure: $line"
+			return 1
+		fi
+		echo "# known kernel bug, tolerated: $line"
+	done <"$failed"
+	return 0
+}
+
 echo "TAP version 13"
 echo "1..${#selected[@]}"
 start=$EPOCHREALTIME
 pass=0 fail=0 n=0
 for k in "${selected[@]}"; do
 	n=$((n + 1))
-	IFS='|' read -r name kernel expect <<<"$k"
+	IFS='|' read -r name kernel expect extra <<<"$k"
+	read -r -a extra <<<"$extra"
 	elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
 	left=$((BUDGET - elapsed))
 	t=$TIMEOUT
@@ -134,8 +183,10 @@ for k in "${selected[@]}"; do
 			continue
 		}
 	fi
-	echo "# $name: vm/run.sh --timeout $t $kernel ${RUN_ARGS[*]}"
-	"$VM_DIR/run.sh" --timeout "$t" "$kernel" "${RUN_ARGS[@]}" >"$OUT/$name.tap" 2>"$OUT/$name.err"
+	args=("${extra[@]}")
+	[ ${#RUN_ARGS[@]} -eq 0 ] || args=("${RUN_ARGS[@]}")
+	echo "# $name: vm/run.sh --timeout $t $kernel ${args[*]}"
+	"$VM_DIR/run.sh" --timeout "$t" "$kernel" "${args[@]}" >"$OUT/$name.tap" 2>"$OUT/$name.err"
 	rc=$?
 	[ -z "$LOGS" ] || cp "$OUT/$name.tap" "$LOGS/$name.tap"
 	vm_tap_nest <"$OUT/$name.tap"
@@ -147,8 +198,11 @@ for k in "${selected[@]}"; do
 		ok=0
 		why+=("kernel got tainted or did not report")
 	}
-	if [ "$expect" = pass ]; then
-		if [ "$rc" != 0 ]; then
+	sed 's/^# //' "$OUT/$name.tap" | vm_cases | sed -n 's/^not ok //p' >"$OUT/$name.failed"
+	if [[ $expect == pass* ]]; then
+		known=${expect#pass}
+		known=${known# }
+		if [ "$rc" != 0 ] && ! tolerated "$OUT/$name.failed" "$known"; then
 			ok=0
 			why+=("run.sh exit $rc, expected 0")
 		fi
@@ -158,7 +212,6 @@ for k in "${selected[@]}"; do
 			ok=0
 			why+=("run.sh exit $rc: expected the suite to run to the end and fail")
 		fi
-		sed 's/^# //' "$OUT/$name.tap" | vm_cases | sed -n 's/^not ok //p' >"$OUT/$name.failed"
 		declare -n pats=$expect
 		for re in "${pats[@]}"; do
 			if grep -qE -- "$re" "$OUT/$name.failed"; then
