@@ -479,7 +479,7 @@ if [ "$can_e2e" = 1 ]; then
 			grep -qx 'intel-iommu,intremap=on' "$T/fake/args" &&
 			grep -qx -- '-no-reboot' "$T/fake/args" &&
 			grep -q '^node,nodeid=1' "$T/fake/args" &&
-			grep -q 'hugepagesz=1G hugepages=2 default_hugepagesz=2M' "$T/fake/args" &&
+			grep -q 'hugepagesz=1G hugepages=3 default_hugepagesz=2M' "$T/fake/args" &&
 			grep -q 'virtio-blk-pci,drive=xfs,serial=pinsuite-xfs' "$T/fake/args" &&
 			grep -qx 'virtconsole,chardev=results' "$T/fake/args" &&
 			! grep -q 'oops=panic' "$T/fake/args" &&
