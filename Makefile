@@ -44,7 +44,7 @@ all: $(TARGETS)
 deps:
 	@for h in liburing.h:liburing-dev numaif.h:libnuma-dev; do \
 		printf '#include <%s>\n' "$${h%%:*}" | \
-		$(CC) $(CFLAGS) -E -x c - >/dev/null 2>&1 || { \
+		$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -E -x c - >/dev/null 2>&1 || { \
 		echo "pinsuite: <$${h%%:*}> not found: install the Debian package" \
 		     "$${h##*:} (apt-get install $${h##*:})" >&2; exit 1; }; \
 	done

@@ -700,30 +700,12 @@ static void setup(void)
 	hugetlb_reserve_all(3);
 }
 
-enum { OPT_BREAK = 0x2000 };
-
-static const struct option longopts[] = {
-	{ "selftest-break", required_argument, NULL, OPT_BREAK },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int option(int opt, const char *arg)
-{
-	if (opt != OPT_BREAK)
-		return -1;
-	return pincheck_parse_break(arg);
-}
-
 static const struct ksft_suite suite = {
 	.name = "cow",
 	.summary = "COW semantics with pins: fork(), vmsplice(), io_uring fixed buffers and R/O\n"
 		   "long-term pins (gup_test) on anonymous memory of every kind, and on the\n"
 		   "zeropages, page cache and hugetlb pages in private mappings.",
-	.usage = "      --selftest-break MODE  break the checks on purpose, to show they can fail:\n"
-		 "                        dontneed (zap the observed mapping), compare\n"
-		 "                        (compare with the wrong bytes)\n",
-	.longopts = longopts,
-	.option = option,
+	.breaks = { pincheck_breaks },
 	.enumerate = enumerate,
 	.setup = setup,
 	.timeout = CASE_TIMEOUT,

@@ -49,7 +49,7 @@ static const struct mech {
 #define CASE_TIMEOUT	20
 
 /* --selftest-break rule: expect the opposite of the rule. */
-static bool break_rule;
+static int break_rule;
 
 struct outcome_case {
 	const struct mech *mech;
@@ -209,23 +209,10 @@ static void setup(void)
 	hugetlb_reserve_all(3);
 }
 
-enum { OPT_BREAK = 0x2000 };
-
-static const struct option longopts[] = {
-	{ "selftest-break", required_argument, NULL, OPT_BREAK },
-	{ NULL, 0, NULL, 0 },
+static const struct ksft_break breaks[] = {
+	{ "rule", "expect the opposite outcome of the rule", &break_rule, 1 },
+	{ NULL, NULL, NULL, 0 },
 };
-
-static int option(int opt, const char *arg)
-{
-	if (opt != OPT_BREAK)
-		return -1;
-	if (!strcmp(arg, "rule")) {
-		break_rule = true;
-		return 0;
-	}
-	return pincheck_parse_break(arg);
-}
 
 static const struct ksft_suite suite = {
 	.name = "gup_longterm",
@@ -233,12 +220,7 @@ static const struct ksft_suite suite = {
 		   "GUP-fast) and io_uring fixed buffers of shared and private file mappings on\n"
 		   "every filesystem at hand, against the documented rule; and every pin that\n"
 		   "must work is checked for coherency with the mapping.",
-	.usage = "      --selftest-break MODE  break the checks on purpose, to show they can fail:\n"
-		 "                        rule (expect the opposite outcome), dontneed (zap the\n"
-		 "                        mapping behind the pin), compare (compare with a\n"
-		 "                        stale copy)\n",
-	.longopts = longopts,
-	.option = option,
+	.breaks = { pincheck_breaks, breaks },
 	.enumerate = enumerate,
 	.setup = setup,
 	.timeout = CASE_TIMEOUT,

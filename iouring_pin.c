@@ -168,7 +168,7 @@ static void add_expectations(void)
 
 #define MEMLOCK_LIMIT	(256UL << 10)
 
-static bool break_memlock, break_leak;
+static int break_memlock, break_leak;
 
 /* Map @len bytes of populated anonymous base pages. */
 static char *anon_pages(size_t len)
@@ -412,37 +412,18 @@ static void setup(void)
 	hugetlb_reserve_all(4);
 }
 
-enum { OPT_BREAK = 0x2000 };
-
-static const struct option longopts[] = {
-	{ "selftest-break", required_argument, NULL, OPT_BREAK },
-	{ NULL, 0, NULL, 0 },
+static const struct ksft_break breaks[] = {
+	{ "memlock", "raise RLIMIT_MEMLOCK above the registration", &break_memlock, 1 },
+	{ "leak", "keep the pin when the counters are read", &break_leak, 1 },
+	{ NULL, NULL, NULL, 0 },
 };
-
-static int option(int opt, const char *arg)
-{
-	if (opt != OPT_BREAK)
-		return -1;
-	if (!strcmp(arg, "memlock"))
-		break_memlock = true;
-	else if (!strcmp(arg, "leak"))
-		break_leak = true;
-	else
-		return pincheck_parse_break(arg);
-	return 0;
-}
 
 static const struct ksft_suite suite = {
 	.name = "iouring_pin",
 	.summary = "Long-term pins through io_uring fixed buffers: coherency after writes,\n"
 		   "fork, mprotect, KSM, THP collapse, pageout and mremap; which mappings may\n"
 		   "be registered; RLIMIT_MEMLOCK accounting; pin release.",
-	.usage = "      --selftest-break MODE  break a check on purpose, to show it can fail:\n"
-		 "                        dontneed (zap the mapping behind the pin), compare\n"
-		 "                        (compare with a stale copy), memlock (raise the limit),\n"
-		 "                        leak (keep the pin)\n",
-	.longopts = longopts,
-	.option = option,
+	.breaks = { pincheck_breaks, breaks },
 	.enumerate = enumerate,
 	.setup = setup,
 	.timeout = 120,

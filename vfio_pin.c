@@ -43,7 +43,7 @@
 
 static const char *opt_device;
 static bool opt_allow_rebind;
-static bool break_memlock, break_leak, break_rowrite;
+static int break_memlock, break_leak, break_rowrite;
 
 /* Reliability matrices -------------------------------------------------- */
 
@@ -834,10 +834,9 @@ static void setup(void)
 	hugetlb_reserve_all(4);
 }
 
-enum { OPT_BREAK = 0x2000, OPT_DEVICE, OPT_ALLOW_REBIND, OPT_EDU_POLL };
+enum { OPT_DEVICE = 0x2000, OPT_ALLOW_REBIND, OPT_EDU_POLL };
 
 static const struct option longopts[] = {
-	{ "selftest-break", required_argument, NULL, OPT_BREAK },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "allow-rebind", no_argument, NULL, OPT_ALLOW_REBIND },
 	{ "edu-poll", no_argument, NULL, OPT_EDU_POLL },
@@ -856,19 +855,16 @@ static int option(int opt, const char *arg)
 	case OPT_EDU_POLL:
 		vfio_edu_poll = true;
 		return 0;
-	case OPT_BREAK:
-		if (!strcmp(arg, "memlock"))
-			break_memlock = true;
-		else if (!strcmp(arg, "leak"))
-			break_leak = true;
-		else if (!strcmp(arg, "rowrite"))
-			break_rowrite = true;
-		else
-			return pincheck_parse_break(arg);
-		return 0;
 	}
 	return -1;
 }
+
+static const struct ksft_break breaks[] = {
+	{ "rowrite", "map R/W where a R/O map is tested", &break_rowrite, 1 },
+	{ "memlock", "raise RLIMIT_MEMLOCK above the map", &break_memlock, 1 },
+	{ "leak", "keep the pins when the counters are read", &break_leak, 1 },
+	{ NULL, NULL, NULL, 0 },
+};
 
 static const struct ksft_suite suite = {
 	.name = "vfio_pin",
@@ -882,14 +878,10 @@ static const struct ksft_suite suite = {
 		 "                          device is used by default\n"
 		 "      --allow-rebind      bind the device to vfio-pci if it is bound elsewhere\n"
 		 "                          (put back when the run ends, also if it is killed)\n"
-		 "      --edu-poll          wait for edu DMA by polling instead of its MSI\n"
-		 "      --selftest-break MODE  break a check on purpose, to show it can fail:\n"
-		 "                          dontneed (zap the mapping behind the pin), compare\n"
-		 "                          (compare with a stale copy), rowrite (map R/W where\n"
-		 "                          R/O is tested), memlock (raise the limit), leak\n"
-		 "                          (keep the pins)\n",
+		 "      --edu-poll          wait for edu DMA by polling instead of its MSI\n",
 	.longopts = longopts,
 	.option = option,
+	.breaks = { pincheck_breaks, breaks },
 	.enumerate = enumerate,
 	.setup = setup,
 	/* A case takes seconds; a stuck one should not hold the run for long. */

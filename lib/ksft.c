@@ -505,16 +505,46 @@ static const char common_usage[] =
 	"                        file backings; may be repeated (also PINSUITE_DISK_DIRS,\n"
 	"                        colon separated)\n";
 
+static void print_breaks(const struct ksft_suite *s, FILE *f)
+{
+	const struct ksft_break *b;
+	size_t i;
+
+	if (!s->breaks[0])
+		return;
+	fputs("      --selftest-break MODE  break a check on purpose, to show it can fail:\n", f);
+	for (i = 0; i < KSFT_BREAK_TABLES; i++)
+		for (b = s->breaks[i]; b && b->mode; b++)
+			fprintf(f, "                        %-9s %s\n", b->mode, b->help);
+}
+
+static int set_break(const struct ksft_suite *s, const char *mode)
+{
+	const struct ksft_break *b;
+	size_t i;
+
+	for (i = 0; i < KSFT_BREAK_TABLES; i++) {
+		for (b = s->breaks[i]; b && b->mode; b++) {
+			if (!strcmp(b->mode, mode)) {
+				*b->var = b->value;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
 static void print_usage(const struct ksft_suite *s, FILE *f)
 {
 	fprintf(f, "Usage: %s [OPTION]...\n%s\n\nOptions:\n", s->name, s->summary);
 	fprintf(f, common_usage, s->timeout);
 	if (s->usage)
 		fputs(s->usage, f);
+	print_breaks(s, f);
 	fprintf(f, "\nExit status: 0 no failure, 1 a failure, 4 everything skipped, 2 bad usage.\n");
 }
 
-enum { OPT_DISK_DIR = 0x1000 };
+enum { OPT_DISK_DIR = 0x1000, OPT_SELFTEST_BREAK };
 
 static const struct option common_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -524,6 +554,7 @@ static const struct option common_longopts[] = {
 	{ "no-fork", no_argument, NULL, 'n' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "disk-dir", required_argument, NULL, OPT_DISK_DIR },
+	{ "selftest-break", required_argument, NULL, OPT_SELFTEST_BREAK },
 };
 
 #define NR_COMMON_LONGOPTS ARRAY_SIZE(common_longopts)
@@ -602,6 +633,10 @@ static bool parse_args(const struct ksft_suite *s, int argc, char **argv)
 			break;
 		case OPT_DISK_DIR:
 			backing_add_disk_dir(optarg);
+			break;
+		case OPT_SELFTEST_BREAK:
+			if (set_break(s, optarg))
+				bad_usage(s, "unknown --selftest-break mode");
 			break;
 		case '?':
 			bad_usage(s, "unknown option or missing argument");

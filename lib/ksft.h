@@ -103,6 +103,16 @@ bool ksft_case_reported(void);
 /* Command line and main loop -------------------------------------------- */
 struct option;
 
+/* A way to break a check on purpose: --selftest-break MODE sets *var = value. */
+struct ksft_break {
+	const char *mode;
+	const char *help;
+	int *var;
+	int value;
+};
+
+#define KSFT_BREAK_TABLES 2
+
 struct ksft_suite {
 	const char *name;		/* binary name */
 	const char *summary;		/* one line for -h */
@@ -111,6 +121,8 @@ struct ksft_suite {
 	const struct option *longopts;	/* extra long options, or NULL */
 	/* Handle one extra option; return 0, or -1 for bad usage. */
 	int (*option)(int opt, const char *arg);
+	/* Tables of --selftest-break modes, each ended by an empty entry. */
+	const struct ksft_break *breaks[KSFT_BREAK_TABLES];
 	/* Detect what the system offers and register the cases. */
 	void (*enumerate)(void);
 	/* Runs in the parent before the first case (not with -l). */

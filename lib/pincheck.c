@@ -15,18 +15,14 @@
 #include "observe.h"
 #include "pincheck.h"
 
-enum pc_break pincheck_break;
+int pincheck_break;
 
-int pincheck_parse_break(const char *arg)
-{
-	if (!strcmp(arg, "dontneed"))
-		pincheck_break = PC_BREAK_DONTNEED;
-	else if (!strcmp(arg, "compare"))
-		pincheck_break = PC_BREAK_COMPARE;
-	else
-		return -1;
-	return 0;
-}
+const struct ksft_break pincheck_breaks[] = {
+	{ "dontneed", "zap the mapping behind the pin", &pincheck_break, PC_BREAK_DONTNEED },
+	{ "compare", "compare with a stale copy of the mapping", &pincheck_break,
+	  PC_BREAK_COMPARE },
+	{ NULL, NULL, NULL, 0 },
+};
 
 const char *pincheck_property(const struct pincheck *pc)
 {
@@ -124,62 +120,41 @@ static int compare_pages(const struct pincheck *pc, struct pin *p, const char *v
 	return KSFT_FAIL;
 }
 
-/* Compare what the pin reads with what the mapping holds. */
-static int compare_read(const struct pincheck *pc, struct pin *p, struct trig_state *ts,
-			const char *stale)
-{
-	const char *expect = pincheck_break == PC_BREAK_COMPARE ? stale : ts->view;
-	char *seen;
-	ssize_t off;
-	int ret;
-
-	if (p->ops->check)
-		return compare_pages(pc, p, expect);
-	seen = malloc(ts->len);
-	if (!seen) {
-		ksft_print_msg("malloc failed\n");
-		return KSFT_FAIL;
-	}
-	ret = p->ops->read(p, seen);
-	if (ret) {
-		ksft_print_msg("reading through the pin (%s) failed: %s\n", p->ops->reader,
-			       strerror(-ret));
-		free(seen);
-		return KSFT_FAIL;
-	}
-	off = extent_diff(p, seen, expect);
-	ret = off < 0 ? KSFT_PASS : report_diff(pc, p, seen, expect, off, p->ops->reader);
-	free(seen);
-	return ret;
-}
-
-/* Write through the pin and look for the bytes in the mapping. */
-static int compare_write(const struct pincheck *pc, struct pin *p, struct trig_state *ts,
-			 const char *stale)
+/*
+ * Read through the pin and compare with what the mapping holds, or write
+ * through the pin and look for the bytes in the mapping.
+ */
+static int compare_dir(const struct pincheck *pc, struct pin *p, struct trig_state *ts,
+		       const char *stale, bool write)
 {
 	const char *view = pincheck_break == PC_BREAK_COMPARE ? stale : ts->view;
-	char *bytes;
+	const char *how = write ? p->ops->writer : p->ops->reader;
+	char *buf;
 	ssize_t off;
 	int ret;
 
 	if (p->ops->check)
 		return compare_pages(pc, p, view);
-	bytes = malloc(ts->len);
-	if (!bytes) {
+	buf = malloc(ts->len);
+	if (!buf) {
 		ksft_print_msg("malloc failed\n");
 		return KSFT_FAIL;
 	}
-	memset(bytes, PAT_DEVICE, ts->len);
-	ret = p->ops->write(p, bytes);
+	if (write) {
+		memset(buf, PAT_DEVICE, ts->len);
+		ret = p->ops->write(p, buf);
+	} else {
+		ret = p->ops->read(p, buf);
+	}
 	if (ret) {
-		ksft_print_msg("writing through the pin (%s) failed: %s\n", p->ops->writer,
-			       strerror(-ret));
-		free(bytes);
+		ksft_print_msg("%s through the pin (%s) failed: %s\n",
+			       write ? "writing" : "reading", how, strerror(-ret));
+		free(buf);
 		return KSFT_FAIL;
 	}
-	off = extent_diff(p, bytes, view);
-	ret = off < 0 ? KSFT_PASS : report_diff(pc, p, bytes, view, off, p->ops->writer);
-	free(bytes);
+	off = extent_diff(p, buf, view);
+	ret = off < 0 ? KSFT_PASS : report_diff(pc, p, buf, view, off, how);
+	free(buf);
 	return ret;
 }
 
@@ -288,10 +263,10 @@ static int checked(const struct pincheck *pc, struct mem *m, struct pin *p)
 		ksft_print_msg("%s\n", ts.note);
 	ret = check_mapping(pc, &ts);
 	if (!ret && pc->dir != PC_PIN_WRITES)
-		ret = compare_read(pc, p, &ts, stale ? stale : ts.view);
+		ret = compare_dir(pc, p, &ts, stale ? stale : ts.view, false);
 	/* Both directions are looked at, even when the first one failed. */
 	if (pc->dir != PC_PIN_READS && (!ret || pc->dir == PC_PIN_BOTH))
-		ret |= compare_write(pc, p, &ts, stale ? stale : ts.view);
+		ret |= compare_dir(pc, p, &ts, stale ? stale : ts.view, true);
 	ksft_case_result(ret ? KSFT_FAIL : KSFT_PASS, NULL);
 finish:
 	trigger_finish(&ts);

@@ -52,9 +52,10 @@ enum pc_break {
 	PC_BREAK_DONTNEED,	/* zap the mapping behind the pin before the write */
 	PC_BREAK_COMPARE,	/* compare against a stale copy of the mapping */
 };
-extern enum pc_break pincheck_break;
-/* Parse a --selftest-break argument; -1 if unknown. */
-int pincheck_parse_break(const char *arg);
+extern int pincheck_break;	/* enum pc_break */
+
+/* The --selftest-break modes of the check engine, for a suite's breaks. */
+extern const struct ksft_break pincheck_breaks[];
 
 /* The property a check asserts, as it starts the case name. */
 const char *pincheck_property(const struct pincheck *pc);

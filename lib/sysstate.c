@@ -26,6 +26,7 @@
 
 #include "ksft.h"
 #include "sysstate.h"
+#include "util.h"
 
 #define PATH_LEN	256
 #define VALUE_LEN	128
@@ -86,24 +87,6 @@ int sysstate_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_raw(const char *path, const char *value)
-{
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, len);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	return (size_t)n == len ? 0 : -EIO;
-}
 
 /*
  * Put a value back and read it back.  A pool of huge pages cannot shrink
@@ -118,7 +101,7 @@ static int restore_value(const char *path, const char *value)
 	int ret, i;
 
 	for (i = 0; i < 100; i++) {
-		ret = write_raw(path, value);
+		ret = write_file(path, value);
 		if (ret == -EACCES || ret == -EPERM || ret == -EROFS || ret == -ENOENT)
 			return ret;
 		if (!ret && !sysstate_read(path, now, sizeof(now)) && !strcmp(now, value))
@@ -154,7 +137,7 @@ static void guardian_restore(struct saved *tab, int *nr, pid_t owner)
 	for (i = *nr - 1; i >= 0; i--) {
 		if (owner && tab[i].owner != owner)
 			continue;
-		ret = tab[i].action ? write_raw(tab[i].path, tab[i].value) :
+		ret = tab[i].action ? write_file(tab[i].path, tab[i].value) :
 		      restore_value(tab[i].path, tab[i].value);
 		if (ret)
 			fprintf(stderr, "pinsuite-guard: cannot restore %s to '%s': %s\n",
@@ -319,7 +302,7 @@ int sysstate_write(const char *path, const char *value)
 		saved[i].action = false;
 		tell_guardian('S', getpid(), path, orig);
 	}
-	ret = write_raw(path, value);
+	ret = write_file(path, value);
 	if (ret && fresh) {
 		/* Nothing changed: forget the record again. */
 		tell_guardian('F', getpid(), path, "");
@@ -348,7 +331,7 @@ int sysstate_undo(const char *path, const char *value)
 
 static void restore_one(int i)
 {
-	int ret = saved[i].action ? write_raw(saved[i].path, saved[i].value) :
+	int ret = saved[i].action ? write_file(saved[i].path, saved[i].value) :
 		  restore_value(saved[i].path, saved[i].value);
 
 	if (ret)

@@ -41,37 +41,40 @@ wait_knobs() {
 	return 1
 }
 
-# kill_mid_run DESCRIPTION FILTER: start iouring_pin on FILTER, SIGKILL it
-# once it has changed a knob, and expect every knob back.
+# kill_mid_run FILTER CHANGED KILLED: start iouring_pin on FILTER, SIGKILL it
+# once it has changed a knob, and expect every knob back; CHANGED and KILLED
+# name the two results.
 kill_mid_run() {
-	local desc=$1 filter=$2 pid
+	local filter=$1 pid
 	before=$(knobs)
 	"$OUTPUT/iouring_pin" -t "$filter" > /dev/null 2>&1 &
 	pid=$!
 	wait_knobs 100 changed
-	ok $? "$desc: the run changed a setting"
+	ok $? "$2"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	wait_knobs 100 same
-	ok $? "$desc: SIGKILL of the binary leaves every setting as it was"
+	ok $? "$3"
 	[ "$(knobs)" != "$before" ] && diag "$(diff <(echo "$before") <(knobs))"
 }
 
-kill_mid_run "THP per-size policy" "THP ("
-kill_mid_run "KSM" "KSM"
+for what in "THP per-size policy:THP (" "KSM:KSM"; do
+	kill_mid_run "${what#*:}" "${what%%:*}: the run changed a setting" \
+		"${what%%:*}: SIGKILL of the binary leaves every setting as it was"
+done
 
 # Hugetlb pools: the binary grows them itself when run without the runner.
-before=$(knobs)
+# Start them empty; put the machine's pools back afterwards.
+pools=$(for d in "$MM"/hugepages/hugepages-*; do echo "$d $(cat "$d/nr_hugepages")"; done)
+# shellcheck disable=SC2317 # called from the trap
+restore_pools() {
+	local d n
+	while read -r d n; do echo "$n" > "$d/nr_hugepages"; done <<<"$pools"
+}
+trap restore_pools EXIT
 for d in "$MM"/hugepages/hugepages-*; do echo 0 > "$d/nr_hugepages"; done
-before=$(knobs)
-"$OUTPUT/iouring_pin" -t "hugetlb (2048 kB)" > /dev/null 2>&1 &
-pid=$!
-wait_knobs 100 changed
-ok $? "hugetlb: the binary grew a pool"
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-wait_knobs 100 same
-ok $? "hugetlb: SIGKILL of the binary shrinks the pools back"
+kill_mid_run "hugetlb (2048 kB)" "hugetlb: the binary grew a pool" \
+	"hugetlb: SIGKILL of the binary shrinks the pools back"
 
 # The runner: SIGTERM in the middle of a binary.
 before=$(knobs)

@@ -341,9 +341,10 @@ vm_results_field() {
 	return $found
 }
 
-# vm_results_suite FILE: the suite's own output (every line that is not a
-# control line and not inside the dmesg dump).
-vm_results_suite() {
+# vm_results_part FILE IN_DMESG: with 0, the suite's own output (every line
+# that is not a control line and not inside the dmesg dump); with 1, the
+# guest's dmesg as dumped after the suite.
+vm_results_part() {
 	local line in_dmesg=0
 	while IFS= read -r line; do
 		line=${line%$'\r'}
@@ -351,23 +352,13 @@ vm_results_suite() {
 		"$VM_MARK dmesg-begin"*) in_dmesg=1 ;;
 		"$VM_MARK dmesg-end"*) in_dmesg=0 ;;
 		"$VM_MARK"*) ;;
-		*) [ $in_dmesg -eq 1 ] || printf '%s\n' "$line" ;;
+		*) [ $in_dmesg -ne "$2" ] || printf '%s\n' "$line" ;;
 		esac
 	done <"$1"
 }
 
-# vm_results_dmesg FILE: the guest's dmesg as dumped after the suite.
-vm_results_dmesg() {
-	local line in_dmesg=0
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case $line in
-		"$VM_MARK dmesg-begin"*) in_dmesg=1 ;;
-		"$VM_MARK dmesg-end"*) in_dmesg=0 ;;
-		*) [ $in_dmesg -eq 0 ] || printf '%s\n' "$line" ;;
-		esac
-	done <"$1"
-}
+vm_results_suite() { vm_results_part "$1" 0; }
+vm_results_dmesg() { vm_results_part "$1" 1; }
 
 # ---------------------------------------------------------------------------
 # dmesg and taint
