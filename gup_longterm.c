@@ -74,32 +74,18 @@ static void judge(const struct outcome_case *oc, const struct mem *m, enum pin_e
 		  int ret)
 {
 	const struct mech *mc = oc->mech;
-	bool iouring = mc->ops == &pin_iouring;
-	const char *map = is_shared(m->bk) ? "MAP_SHARED" : "MAP_PRIVATE";
-	const char *fs = fs_name(m->fs_magic);
+	const struct pin_attempt a = {
+		.what = mc->name,
+		.iouring = mc->ops == &pin_iouring,
+		.unsupported = mc->ops->unsupported,
+		.shared = is_shared(m->bk),
+		.fs = fs_name(m->fs_magic),
+	};
 
-	ksft_print_msg("%s of a %s mapping on %s: %s\n", mc->name, map, fs,
+	ksft_print_msg("%s of a %s mapping on %s: %s\n", a.what,
+		       a.shared ? "MAP_SHARED" : "MAP_PRIVATE", a.fs,
 		       ret ? strerror(-ret) : "pinned");
-	if (ret == -ENOMEM) {
-		ksft_case_skip("%s failed with ENOMEM (RLIMIT_MEMLOCK? memory?)", mc->name);
-	} else if (ret && expect == EXPECT_REFUSED && refusal_errno_ok(-ret, iouring)) {
-		ksft_case_pass();
-	} else if (ret && ret == -mc->ops->unsupported) {
-		/* Before 6.5 io_uring refused file mappings but shmem and hugetlbfs. */
-		if (iouring)
-			hint_print(HINT_IOURING_FILE_CHECK);
-		ksft_case_skip("%s failed with %s: not supported by this kernel", mc->name,
-			       strerror(-ret));
-	} else if (expect == EXPECT_WORKS) {
-		ksft_case_result(ret ? KSFT_FAIL : KSFT_PASS, "a %s of a %s mapping on %s must work",
-				 mc->name, map, fs);
-	} else if (!ret) {
-		hint_print(HINT_NO_LONGTERM_FILE_WRITE);
-		ksft_case_fail("a %s of a %s mapping on %s must be refused", mc->name, map, fs);
-	} else {
-		ksft_case_fail("refused with %s, expected EFAULT%s", strerror(-ret),
-			       iouring ? " or EOPNOTSUPP" : "");
-	}
+	longterm_pin_judge(&a, expect, ret);
 }
 
 /* Set up, pin, unpin, and judge the outcome against the rule. */

@@ -81,7 +81,12 @@ static void expect_case(const struct ksft_case *tc)
 {
 	const struct backing *bk = *(const struct backing *const *)tc->arg;
 	const struct need *needs[] = { &pin_iouring.need, &bk->need };
-	bool shared = bk->flags & BKF_SHARED;
+	struct pin_attempt a = {
+		.what = "io_uring fixed buffer registration",
+		.iouring = true,
+		.unsupported = pin_iouring.unsupported,
+		.shared = bk->flags & BKF_SHARED,
+	};
 	char why[KSFT_REASON_MAX];
 	enum pin_expect expect;
 	const char *step;
@@ -97,29 +102,16 @@ static void expect_case(const struct ksft_case *tc)
 		ksft_case_result(ret, "%s", why);
 		goto teardown;
 	}
-	expect = longterm_pin_expect(m.fs_magic, shared, true);
+	a.fs = fs_name(m.fs_magic);
+	expect = longterm_pin_expect(m.fs_magic, a.shared, true);
 	if (expect == EXPECT_UNKNOWN) {
-		ksft_case_skip("unknown filesystem (%s)", fs_name(m.fs_magic));
+		ksft_case_skip("unknown filesystem (%s)", a.fs);
 		goto teardown;
 	}
 	ret = iouring_try_register(m.addr, m.size, &step);
-	ksft_print_msg("%s %s mapping on %s: %s\n", step, shared ? "MAP_SHARED" : "MAP_PRIVATE",
-		       fs_name(m.fs_magic), ret ? strerror(-ret) : "registered");
-	if (ret == -ENOMEM) {
-		ksft_case_skip("io_uring registration failed with ENOMEM (RLIMIT_MEMLOCK?)");
-	} else if (expect == EXPECT_WORKS) {
-		ksft_case_result(ret ? KSFT_FAIL : KSFT_PASS,
-				 "registration must work for %s mappings on %s", shared ?
-				 "MAP_SHARED" : "MAP_PRIVATE", fs_name(m.fs_magic));
-	} else if (!ret) {
-		hint_print(HINT_NO_LONGTERM_FILE_WRITE);
-		ksft_case_fail("a writable long-term pin of a MAP_SHARED %s mapping was accepted",
-			       fs_name(m.fs_magic));
-	} else {
-		ksft_case_result(refusal_errno_ok(-ret, true) ? KSFT_PASS : KSFT_FAIL,
-				 "refused with %s, expected EFAULT or EOPNOTSUPP",
-				 strerror(-ret));
-	}
+	ksft_print_msg("%s %s mapping on %s: %s\n", step, a.shared ? "MAP_SHARED" : "MAP_PRIVATE",
+		       a.fs, ret ? strerror(-ret) : "registered");
+	longterm_pin_judge(&a, expect, ret);
 teardown:
 	mem_teardown(&m);
 }

@@ -28,7 +28,7 @@ static const struct {
 		"mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings\" and a6e79df92e4a (\"mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed mappings",
 		"v6.5" },
 	[HINT_IOURING_FILE_CHECK] = {
-		NULL, "io_uring: rsrc: delegate VMA file-backed check to GUP", "v6.5" },
+		"34ed8d0dcd69", "io_uring: rsrc: delegate VMA file-backed check to GUP", "v6.5" },
 	[HINT_ZERO_PAGE_NOT_PINNED] = {
 		"c8070b787519", "mm: Don't pin ZERO_PAGE in pin_user_pages()", "v6.5" },
 	[HINT_IOURING_COALESCE] = {

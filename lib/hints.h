@@ -14,7 +14,7 @@ enum hint_id {
 	HINT_FORK_EARLY_COW,	/* 70e806e4e645, v5.9 */
 	HINT_FORK_EARLY_COW_HUGETLB,	/* 4eae4efa2c29 */
 	HINT_NO_LONGTERM_FILE_WRITE,	/* 8ac268436e6d + a6e79df92e4a, v6.5 */
-	HINT_IOURING_FILE_CHECK,	/* io_uring delegates the check to GUP, v6.5 */
+	HINT_IOURING_FILE_CHECK,	/* 34ed8d0dcd69, v6.5 */
 	HINT_ZERO_PAGE_NOT_PINNED,	/* c8070b787519, v6.5 */
 	HINT_IOURING_COALESCE,	/* io_uring/rsrc huge-page coalescing fixes, 2025 */
 	HINT_COW_REFCOUNT,	/* 09854ba94c6a, v5.9: COW reuse by refcount */

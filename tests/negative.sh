@@ -9,18 +9,12 @@
 # shellcheck source=tests/lib.bash
 . "$(dirname "$0")/lib.bash"
 
-plan 9
+N=11
+plan $N
 
 if ! is_root; then
-	for i in 1 2 3 4 5 6 7 8 9; do skip "negative self-test $i" "needs root"; done
-	# cow: its own comparisons (the child's view, the pipe of vmsplice()) bite too.
-out=$("$OUTPUT/cow" -t "anon base page")
-ok "$(echo "$out" | grep -q '^not ok'; [ $? = 1 ]; echo $?)" "cow passes its anon base page cases unbroken"
-out=$("$OUTPUT/cow" --selftest-break compare -t "anon base page")
-n=$(echo "$out" | grep -cE '^not ok [0-9]+ No leak from (parent into child|child into parent): vmsplice')
-ok $((n != 4)) "cow compare: all 4 vmsplice() cases fail ($n)"
-
-done_testing
+	for i in $(seq $N); do skip "negative self-test $i" "needs root"; done
+	done_testing
 fi
 
 iou=$OUTPUT/iouring_pin
@@ -61,5 +55,18 @@ ok "$(echo "$out" | grep -q '^not ok'; [ $? = 1 ]; echo $?)" "cow passes its ano
 out=$("$OUTPUT/cow" --selftest-break compare -t "anon base page")
 n=$(echo "$out" | grep -cE '^not ok [0-9]+ No leak from (parent into child|child into parent): vmsplice')
 ok $((n != 4)) "cow compare: all 4 vmsplice() cases fail ($n)"
+
+# gup_longterm: the outcome rule (shared with iouring_pin's registration
+# cases) turned around must fail every io_uring case that ran.
+sel="Longterm pin outcome as expected: io_uring fixed buffer,"
+out=$("$OUTPUT/gup_longterm" -t "$sel")
+ran=$(echo "$out" | grep -E '^(not )?ok ' | grep -vc '# SKIP')
+ok "$(echo "$out" | grep -q '^not ok'; [ $? = 1 ] && [ "$ran" -gt 0 ]; echo $?)" \
+	"gup_longterm passes its $ran io_uring outcome cases unbroken"
+out=$("$OUTPUT/gup_longterm" --selftest-break rule -t "$sel")
+n=$(echo "$out" | grep -c '^not ok ')
+passed=$(echo "$out" | grep -E '^ok ' | grep -vc '# SKIP')
+ok "$([ "$n" -gt 0 ] && [ "$passed" = 0 ]; echo $?)" \
+	"gup_longterm rule: every io_uring outcome case that runs fails ($n failed, $passed passed)"
 
 done_testing
