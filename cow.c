@@ -511,15 +511,10 @@ static void cow_case(const struct ksft_case *tc)
 	const struct cow_case *cc = tc->arg;
 	char why[KSFT_REASON_MAX] = "";
 	struct mem m;
-	int ret;
 
-	ret = mem_setup(&m, cc->bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto teardown;
-	}
+	if (!mem_setup_case(&m, cc->bk, NULL, 0))
+		return;
 	report(cc, run_kind(cc->kind, &m, why, sizeof(why)), why);
-teardown:
 	mem_teardown(&m);
 }
 

@@ -94,21 +94,13 @@ static void outcome_case(const struct ksft_case *tc)
 	const struct outcome_case *oc = tc->arg;
 	const struct mech *mc = oc->mech;
 	const struct need *needs[] = { &mc->ops->need, &oc->bk->need };
-	char why[KSFT_REASON_MAX];
 	enum pin_expect expect;
 	struct pin pin;
 	struct mem m;
 	int ret;
 
-	if (needs_unmet(needs, ARRAY_SIZE(needs), why, sizeof(why))) {
-		ksft_case_skip("%s", why);
+	if (!mem_setup_case(&m, oc->bk, needs, ARRAY_SIZE(needs)))
 		return;
-	}
-	ret = mem_setup(&m, oc->bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto teardown;
-	}
 	expect = expectation(&m, mc);
 	if (expect == EXPECT_UNKNOWN) {
 		ksft_case_skip("unknown filesystem (%s): no rule for writable long-term pins of its MAP_SHARED mappings",

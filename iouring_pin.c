@@ -87,21 +87,13 @@ static void expect_case(const struct ksft_case *tc)
 		.unsupported = pin_iouring.unsupported,
 		.shared = bk->flags & BKF_SHARED,
 	};
-	char why[KSFT_REASON_MAX];
 	enum pin_expect expect;
 	const char *step;
 	struct mem m;
 	int ret;
 
-	if (needs_unmet(needs, ARRAY_SIZE(needs), why, sizeof(why))) {
-		ksft_case_skip("%s", why);
+	if (!mem_setup_case(&m, bk, needs, ARRAY_SIZE(needs)))
 		return;
-	}
-	ret = mem_setup(&m, bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto teardown;
-	}
 	a.fs = fs_name(m.fs_magic);
 	expect = longterm_pin_expect(m.fs_magic, a.shared, true);
 	if (expect == EXPECT_UNKNOWN) {
@@ -298,7 +290,6 @@ static void memlock_within(const struct ksft_case *tc)
 static void memlock_thp(const struct ksft_case *tc)
 {
 	const struct platform *p = platform();
-	char why[KSFT_REASON_MAX];
 	struct backing bk = { .type = BK_THP, .flags = BKF_PRIVATE | BKF_ANON | BKF_THP };
 	long base, pinned, after;
 	struct pin pin;
@@ -310,11 +301,8 @@ static void memlock_thp(const struct ksft_case *tc)
 	bk.need.flags = NEED_THP;
 	bk.need.thp_size = p->pmd_size;
 	bk.need.check = iouring_unavailable;
-	ret = mem_setup(&m, &bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto teardown;
-	}
+	if (!mem_setup_case(&m, &bk, NULL, 0))
+		return;
 	base = proc_status_kb("VmPin");
 	ret = pin_take(&pin, &pin_iouring, m.addr, page_size(), true);
 	if (ret) {

@@ -426,7 +426,7 @@ static void rowrite_case(const struct ksft_case *tc)
 {
 	const struct rowrite_arg *a = tc->arg;
 	const struct need *needs[] = { &a->bk->need };
-	char why[KSFT_REASON_MAX], *bounce = NULL;
+	char *bounce = NULL;
 	size_t ps = page_size(), cnt = 2048;
 	bool mapped = false, bmapped = false;
 	struct vfio_ctx c;
@@ -441,15 +441,8 @@ static void rowrite_case(const struct ksft_case *tc)
 			       vfio_device());
 		return;
 	}
-	if (needs_unmet(needs, ARRAY_SIZE(needs), why, sizeof(why))) {
-		ksft_case_skip("%s", why);
+	if (!mem_setup_case(&m, a->bk, needs, ARRAY_SIZE(needs)))
 		return;
-	}
-	ret = mem_setup(&m, a->bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto teardown;
-	}
 	if (!open_ctx(&c, a->path, true))
 		goto teardown;
 	bounce = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -825,3 +825,22 @@ void mem_teardown(struct mem *m)
 	m->fd = -1;
 	m->addr = NULL;
 }
+
+bool mem_setup_case(struct mem *m, const struct backing *bk, const struct need *const *needs,
+		    int nr)
+{
+	char why[KSFT_REASON_MAX] = "";
+	int ret;
+
+	if (nr && needs_unmet(needs, nr, why, sizeof(why))) {
+		ksft_case_skip("%s", why);
+		return false;
+	}
+	ret = mem_setup(m, bk, why, sizeof(why));
+	if (ret) {
+		ksft_case_result(ret, "%s", why);
+		mem_teardown(m);
+		return false;
+	}
+	return true;
+}

@@ -111,6 +111,14 @@ int mem_setup(struct mem *m, const struct backing *bk, char *why, size_t len);
 void mem_teardown(struct mem *m);
 
 /*
+ * Start the running case on @bk: SKIP it when one of the @nr @needs is unmet,
+ * else set up @m.  True when @m is ready; false when the case has reported
+ * (skip, or the set-up's skip or failure) and there is nothing to undo.
+ */
+bool mem_setup_case(struct mem *m, const struct backing *bk, const struct need *const *needs,
+		    int nr);
+
+/*
  * Reserve an area of @len bytes aligned to @align (PROT_NONE), for
  * mremap() targets and THP alignment; recorded in @m to be unmapped.
  */

@@ -280,22 +280,12 @@ release:
 void pincheck_run(const struct pincheck *pc)
 {
 	const struct need *needs[] = { &pc->pin->need, &pc->bk->need, &pc->trig->need };
-	char why[KSFT_REASON_MAX];
 	struct pin p = { .fd = -1 };
 	struct mem m;
-	int ret;
 
-	if (needs_unmet(needs, ARRAY_SIZE(needs), why, sizeof(why))) {
-		ksft_case_skip("%s", why);
+	if (!mem_setup_case(&m, pc->bk, needs, ARRAY_SIZE(needs)))
 		return;
-	}
-	ret = mem_setup(&m, pc->bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto teardown;
-	}
 	checked(pc, &m, &p);
 	pin_drop(&p);
-teardown:
 	mem_teardown(&m);
 }
