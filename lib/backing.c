@@ -832,7 +832,7 @@ bool mem_setup_case(struct mem *m, const struct backing *bk, const struct need *
 	char why[KSFT_REASON_MAX] = "";
 	int ret;
 
-	if (nr && needs_unmet(needs, nr, why, sizeof(why))) {
+	if (needs_unmet(needs, nr, why, sizeof(why))) {
 		ksft_case_skip("%s", why);
 		return false;
 	}
