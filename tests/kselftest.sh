@@ -4,15 +4,16 @@
 # `make install` gives a tree that kselftest's own runner (run_kselftest.sh
 # from the kernel source, never committed here) can list and run: the
 # collection is "pinsuite", arguments come from KSELFTEST_<NAME>_ARGS, the
-# timeout from our settings file.
+# timeout from our settings file.  Installing again into the tree, now
+# that it holds run_kselftest.sh, keeps the runner and one line per binary.
 
 # shellcheck source=tests/lib.bash
 . "$(dirname "$0")/lib.bash"
 
-plan 5
+plan 6
 kt=$(ktools)
 if [ -z "$kt" ]; then
-	for i in 1 2 3 4 5; do
+	for i in 1 2 3 4 5 6; do
 		skip "kselftest runner $i" "no kernel source (apt-get install linux-source-6.12)"
 	done
 	done_testing
@@ -38,5 +39,10 @@ echo "$out" | grep -q '^ok 1 selftests: pinsuite: iouring_pin'
 ok $? "run_kselftest.sh runs iouring_pin and reports ok"
 echo "$out" | grep -qE '^# timeout set to [0-9]+'
 ok $? "run_kselftest.sh takes the timeout from our settings file"
+
+make -s -C "$TOP" install INSTALL_PATH="$dest" OUTPUT="$OUTPUT" > /dev/null
+ok "$([ "$("$dest/run_kselftest.sh" -l)" = "$want" ] && [ -L "$dest/pinsuite" ] &&
+      [ -f "$dest/kselftest/runner.sh" ]; echo $?)" \
+	"make install again into the tree keeps the runner and lists each binary once"
 
 done_testing

@@ -59,13 +59,23 @@ as_nobody() {
 }
 
 # The kernel's own tools, from PINSUITE_KTOOLS or a Debian linux-source
-# tree; extracted once from the tarball into a cache when only that exists.
+# tree; when only the tarball exists, the parts the tests use are extracted
+# into the cache (PINSUITE_CACHE, else ~/.cache/pinsuite): checkpatch
+# (style.sh), kunit.py with its modules (tap.sh), run_kselftest.sh and
+# kselftest/ (kselftest.sh), and for intree.sh the selftests Makefile and
+# lib.mk plus what `make headers` needs (its architecture part only for
+# x86 and arm64).  The cache records the tarball and the list it was made
+# from; it is extracted again when either changed or a part is missing.
 ktools() {
-	local dir=${PINSUITE_KTOOLS:-} tarball src top f
-	local files="scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
-		     tools/testing/kunit/kunit_parser.py tools/testing/kunit/kunit_printer.py
-		     tools/testing/selftests/run_kselftest.sh tools/testing/selftests/kselftest
-		     .clang-format"
+	local dir=${PINSUITE_KTOOLS:-} tarball src top cache stamp tmp f ok
+	local need=(
+		.clang-format Makefile scripts include/uapi tools/include
+		tools/testing/kunit
+		tools/testing/selftests/Makefile tools/testing/selftests/lib.mk
+		tools/testing/selftests/run_kselftest.sh tools/testing/selftests/kselftest
+		tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h
+	)
+	local arch=()
 
 	if [ -n "$dir" ] && [ -f "$dir/scripts/checkpatch.pl" ]; then
 		echo "$dir"
@@ -81,14 +91,37 @@ ktools() {
 	[ -n "$tarball" ] || return 1
 	top=$(basename "$tarball")
 	top=${top%.tar.*}
-	dir=${XDG_CACHE_HOME:-$HOME/.cache}/pinsuite/ktools
-	if [ ! -f "$dir/$top/scripts/checkpatch.pl" ]; then
-		local members=()
-		for f in $files; do
-			members+=("$top/$f")
+	case $(uname -m) in
+	x86_64 | i?86) arch=(arch/x86/Makefile arch/x86/include/uapi arch/x86/entry/syscalls
+			     arch/x86/tools tools/arch/x86/include) ;;
+	aarch64*) arch=(arch/arm64 tools/arch/arm64) ;;
+	esac
+
+	cache=${PINSUITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pinsuite}/ktools
+	dir=$cache/$top
+	stamp="$(stat -c '%n %s %Y' "$tarball") ${need[*]} ${arch[*]}"
+	ok=0
+	if [ "$(cat "$dir/.pinsuite-ktools" 2>/dev/null)" = "$stamp" ]; then
+		ok=1
+		for f in "${need[@]}"; do
+			[ -e "$dir/$f" ] || ok=0
 		done
-		mkdir -p "$dir"
-		tar -xf "$tarball" -C "$dir" "${members[@]}" 2>/dev/null || return 1
 	fi
-	echo "$dir/$top"
+	if [ $ok = 0 ]; then
+		mkdir -p "$cache" && tmp=$(mktemp -d "$cache/.extract.XXXXXX") || return 1
+		# A part missing from the archive fails tar but not the others.
+		tar -xf "$tarball" -C "$tmp" "${need[@]/#/$top/}" "${arch[@]/#/$top/}" 2>/dev/null
+		ok=1
+		for f in "${need[@]}"; do
+			[ -e "$tmp/$top/$f" ] || ok=0
+		done
+		if [ $ok = 1 ]; then
+			echo "$stamp" > "$tmp/$top/.pinsuite-ktools"
+			rm -rf "$dir"
+			mv "$tmp/$top" "$dir" || ok=0
+		fi
+		rm -rf "$tmp"
+	fi
+	[ $ok = 1 ] || return 1
+	echo "$dir"
 }

@@ -18,5 +18,6 @@ vm_run vm_bench:
 	@test -n "$(KERNEL)" || { \
 		echo "make $@ needs KERNEL=<bzImage|kernel tree|.deb|linux-image package>" >&2; \
 		exit 2; }
-	$(MAKE) install STATIC=1 O=$(VM_BUILD) INSTALL_PATH=$(VM_SUITE)
+	$(MAKE) install STATIC=1 O=$(VM_BUILD) INSTALL_PATH=$(VM_SUITE) \
+		OUTPUT=$(VM_BUILD) PINSUITE_KSFT=0
 	$(VM_DIR)/$(if $(filter vm_bench,$@),bench,run).sh --suite $(VM_SUITE) $(KERNEL) $(VM_ARGS)
