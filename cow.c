@@ -31,12 +31,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "lib/backing.h"
-#include "lib/hints.h"
-#include "lib/ksft.h"
-#include "lib/pin.h"
+#include "lib/case.h"
 #include "lib/pincheck.h"
-#include "lib/trigger.h"
 #include "lib/util.h"
 
 /* COW scenarios without a long-term pin ------------------------------ */
@@ -57,44 +53,29 @@ enum cow_kind {
 };
 
 static const struct {
-	const char *property;
+	enum property prop;
 	const char *what;
 } kinds[CK_NR] = {
-	[CK_FORK] = { "No leak from parent into child", "fork(), parent writes" },
-	[CK_FORK_MPROTECT] = { "No leak from parent into child",
+	[CK_FORK] = { P_NO_LEAK_TO_CHILD, "fork(), parent writes" },
+	[CK_FORK_MPROTECT] = { P_NO_LEAK_TO_CHILD,
 		"fork(), parent mprotect()s R/O and back, then writes" },
-	[CK_VMSPLICE_CHILD] = { "No leak from parent into child",
+	[CK_VMSPLICE_CHILD] = { P_NO_LEAK_TO_CHILD,
 		"vmsplice() + unmap in child, parent writes" },
-	[CK_VMSPLICE_CHILD_MPROTECT] = { "No leak from parent into child",
+	[CK_VMSPLICE_CHILD_MPROTECT] = { P_NO_LEAK_TO_CHILD,
 		"vmsplice() + unmap in child, parent mprotect()s R/O and back, then writes" },
-	[CK_VMSPLICE_BEFORE_FORK] = { "No leak from child into parent",
+	[CK_VMSPLICE_BEFORE_FORK] = { P_NO_LEAK_TO_PARENT,
 		"vmsplice() before fork(), unmap in parent, child writes" },
-	[CK_VMSPLICE_AFTER_FORK] = { "No leak from child into parent",
+	[CK_VMSPLICE_AFTER_FORK] = { P_NO_LEAK_TO_PARENT,
 		"vmsplice() after fork(), unmap in parent, child writes" },
-	[CK_COLLAPSE_UNSHARED] = { "No leak from parent into child",
+	[CK_COLLAPSE_UNSHARED] = { P_NO_LEAK_TO_CHILD,
 		"MADV_COLLAPSE before fork(), parent writes" },
-	[CK_COLLAPSE_FULLY] = { "No leak from parent into child",
+	[CK_COLLAPSE_FULLY] = { P_NO_LEAK_TO_CHILD,
 		"MADV_COLLAPSE after fork() (fully shared), parent writes" },
-	[CK_COLLAPSE_LOWER] = { "No leak from parent into child",
+	[CK_COLLAPSE_LOWER] = { P_NO_LEAK_TO_CHILD,
 		"MADV_COLLAPSE after fork() (lower half shared), parent writes" },
-	[CK_COLLAPSE_UPPER] = { "No leak from parent into child",
+	[CK_COLLAPSE_UPPER] = { P_NO_LEAK_TO_CHILD,
 		"MADV_COLLAPSE after fork() (upper half shared), parent writes" },
-	[CK_OTHER_MAPPING] = { "Other mapping not modified", "write to the private mapping" },
-};
-
-#define VMSPLICE_HUGETLB \
-	"vmsplice() takes a short-term reference and hugetlb COW reuses pages by mapcount: documented as won't fix (upstream COW selftest)"
-
-/* Behaviour upstream documents as intended: a leak seen here is an XFAIL. */
-static const struct {
-	enum cow_kind kind;
-	unsigned int flags;	/* backing flags that must all be set */
-	const char *reason;
-} xfails[] = {
-	{ CK_VMSPLICE_CHILD, BKF_HUGETLB, VMSPLICE_HUGETLB },
-	{ CK_VMSPLICE_CHILD_MPROTECT, BKF_HUGETLB, VMSPLICE_HUGETLB },
-	{ CK_VMSPLICE_BEFORE_FORK, BKF_HUGETLB, VMSPLICE_HUGETLB },
-	{ CK_VMSPLICE_AFTER_FORK, BKF_HUGETLB, VMSPLICE_HUGETLB },
+	[CK_OTHER_MAPPING] = { P_OTHER_MAPPING, "write to the private mapping" },
 };
 
 /* What a scenario observed. */
@@ -103,11 +84,6 @@ enum outcome {
 	OUT_LEAK,	/* the other side's write showed */
 	OUT_SKIP,
 	OUT_ERROR,	/* a step that should not fail failed */
-};
-
-struct cow_case {
-	enum cow_kind kind;
-	const struct backing *bk;
 };
 
 static bool is_vmsplice(enum cow_kind kind)
@@ -470,70 +446,47 @@ static int run_kind(enum cow_kind kind, struct mem *m, char *why, size_t len)
 	return OUT_ERROR;
 }
 
-static const char *xfail_reason(const struct cow_case *cc)
+/* What the scenario saw, as an observation. */
+static void record(int out, const char *why)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(xfails); i++)
-		if (xfails[i].kind == cc->kind && backing_is(cc->bk, xfails[i].flags, 0))
-			return xfails[i].reason;
-	return NULL;
-}
-
-static void report(const struct cow_case *cc, int out, const char *why)
-{
-	const char *xfail = xfail_reason(cc);
-
 	switch (out) {
 	case OUT_OK:
-		ksft_case_pass();
-		break;
-	case OUT_SKIP:
-		ksft_case_skip("%s", why);
+		obs_held();
 		break;
 	case OUT_LEAK:
-		if (xfail) {
-			ksft_case_xfail("%s", xfail);
-			break;
-		}
-		if (is_vmsplice(cc->kind))
-			hint_print(HINT_COW_REFCOUNT);
-		ksft_case_fail("%s", why);
+		obs_broken(SYM_STALE, "%s", why);
+		break;
+	case OUT_SKIP:
+		obs_missed("MADV_COLLAPSE did not collapse the THP", "%s", why);
 		break;
 	default:
-		ksft_case_fail("%s", why);
+		obs_error(why, 0);
 		break;
 	}
 }
 
-static void cow_case(const struct ksft_case *tc)
+static void cow_observe(const struct pcase *c)
 {
-	const struct cow_case *cc = tc->arg;
 	char why[KSFT_REASON_MAX] = "";
 	struct mem m;
 
-	if (!mem_setup_case(&m, cc->bk, NULL, 0))
+	if (!mem_setup_obs(&m, c->bk))
 		return;
-	report(cc, run_kind(cc->kind, &m, why, sizeof(why)), why);
+	obs_phase(PH_CHECK);
+	record(run_kind((enum cow_kind)c->param, &m, why, sizeof(why)), why);
+	obs_phase(PH_TEARDOWN);
 	mem_teardown(&m);
 }
 
 /* Seconds per case; more for gigantic pages (backing_timeout()). */
 #define CASE_TIMEOUT	20
 
-static void add_cow(enum cow_kind kind, const struct backing *bk)
-{
-	struct cow_case cc = { .kind = kind, .bk = bk };
-	struct ksft_case *tc;
-
-	tc = ksft_case_add(cow_case, &cc, sizeof(cc), "%s: %s, %s", kinds[kind].property,
-			   kinds[kind].what, bk->name);
-	tc->timeout = backing_timeout(bk, CASE_TIMEOUT);
-}
-
 /* The case tables ---------------------------------------------------- */
 
-/* A scenario: a COW scenario above, or (with @pin) a pincheck. */
+/*
+ * A scenario: a COW scenario above (@kind), or with @pin a reliability
+ * case; the upstream commits it guards, for the backings the flags name.
+ */
 struct scenario {
 	enum cow_kind kind;
 	const struct pin_ops *pin;
@@ -541,85 +494,135 @@ struct scenario {
 	enum trig_id trig;
 	enum pc_prep prep;
 	const char *what;
+	const struct tagsel *tags;
 };
 
-#define COW(k)	{ .kind = (k) }
-#define PIN(p, w, t, pr, wh) \
-	{ .pin = (p), .writable = (w), .trig = (t), .prep = (pr), .what = (wh) }
+#define COW(k, t)	{ .kind = (k), .tags = (t) }
+#define PIN(p, w, t, pr, wh, tg) \
+	{ .pin = (p), .writable = (w), .trig = (t), .prep = (pr), .what = (wh), .tags = (tg) }
+
+/* The upstream commits the rows below guard. */
+static const struct tagsel cow_ref[] = { { TAG_COW_REFCOUNT, 0, 0 }, { TAG_NONE, 0, 0 } };
+static const struct tagsel excl[] = { { TAG_ANON_EXCLUSIVE, 0, 0 }, { TAG_NONE, 0, 0 } };
+static const struct tagsel ro_anon[] = { { TAG_RO_PIN_ANON, 0, 0 }, { TAG_NONE, 0, 0 } };
+static const struct tagsel ro_anon_excl[] = {
+	{ TAG_RO_PIN_ANON, 0, 0 }, { TAG_ANON_EXCLUSIVE, 0, 0 }, { TAG_NONE, 0, 0 }
+};
+static const struct tagsel ro_cow[] = { { TAG_RO_PIN_COW, 0, 0 }, { TAG_NONE, 0, 0 } };
 
 /* Anonymous memory in private mappings, in the order of the upstream COW selftest. */
 static const struct scenario anon_scenarios[] = {
-	COW(CK_FORK),
-	COW(CK_FORK_MPROTECT),
+	COW(CK_FORK, NULL),
+	COW(CK_FORK_MPROTECT, excl),
 	/* CVE-2020-29374: the child's vmsplice() must not see the parent's write. */
-	COW(CK_VMSPLICE_CHILD),
-	COW(CK_VMSPLICE_CHILD_MPROTECT),
-	COW(CK_VMSPLICE_BEFORE_FORK),
-	COW(CK_VMSPLICE_AFTER_FORK),
+	COW(CK_VMSPLICE_CHILD, cow_ref),
+	COW(CK_VMSPLICE_CHILD_MPROTECT, cow_ref),
+	COW(CK_VMSPLICE_BEFORE_FORK, cow_ref),
+	COW(CK_VMSPLICE_AFTER_FORK, cow_ref),
 	/* A R/W long-term pin, then a write fault on a R/O PTE. */
-	PIN(&pin_iouring, true, TRIG_MPROTECT, PREP_NONE, "io_uring fixed buffer"),
+	PIN(&pin_iouring, true, TRIG_MPROTECT, PREP_NONE, "io_uring fixed buffer", excl),
 	/* The pinned page must not be COW-shared with the child. */
-	PIN(&pin_iouring, true, TRIG_FORK_PARENT, PREP_NONE, "io_uring fixed buffer"),
+	PIN(&pin_iouring, true, TRIG_FORK_PARENT, PREP_NONE, "io_uring fixed buffer", fork_tags),
 	/* A R/O long-term pin must unshare what may be shared. */
-	PIN(&pin_gup, false, TRIG_WRITE, PREP_SHARED, "GUP of R/O-mapped shared page"),
-	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_SHARED, "GUP-fast of R/O-mapped shared page"),
+	PIN(&pin_gup, false, TRIG_WRITE, PREP_SHARED, "GUP of R/O-mapped shared page", ro_anon),
+	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_SHARED, "GUP-fast of R/O-mapped shared page",
+	    ro_anon),
 	PIN(&pin_gup, false, TRIG_WRITE, PREP_PREV_SHARED,
-	    "GUP of R/O-mapped previously-shared page"),
+	    "GUP of R/O-mapped previously-shared page", ro_anon_excl),
 	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_PREV_SHARED,
-	    "GUP-fast of R/O-mapped previously-shared page"),
-	PIN(&pin_gup, false, TRIG_WRITE, PREP_RO_EXCLUSIVE, "GUP of R/O-mapped exclusive page"),
+	    "GUP-fast of R/O-mapped previously-shared page", ro_anon_excl),
+	PIN(&pin_gup, false, TRIG_WRITE, PREP_RO_EXCLUSIVE, "GUP of R/O-mapped exclusive page",
+	    excl),
 	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_RO_EXCLUSIVE,
-	    "GUP-fast of R/O-mapped exclusive page"),
+	    "GUP-fast of R/O-mapped exclusive page", excl),
 };
 
 /* PTE-mapped PMD-size THP collapsed around fork(). */
 static const struct scenario collapse_scenarios[] = {
-	COW(CK_COLLAPSE_UNSHARED),
-	COW(CK_COLLAPSE_FULLY),
-	COW(CK_COLLAPSE_LOWER),
-	COW(CK_COLLAPSE_UPPER),
+	COW(CK_COLLAPSE_UNSHARED, NULL),
+	COW(CK_COLLAPSE_FULLY, NULL),
+	COW(CK_COLLAPSE_LOWER, NULL),
+	COW(CK_COLLAPSE_UPPER, NULL),
 };
 
 /* Non-anonymous pages in private mappings. */
 static const struct scenario nonanon_scenarios[] = {
-	COW(CK_OTHER_MAPPING),
+	COW(CK_OTHER_MAPPING, ro_cow),
 	/* Before 84209e87c696 (v6.2) the pin kept the page cache page. */
-	PIN(&pin_gup, false, TRIG_WRITE, PREP_NONE, "GUP"),
-	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_NONE, "GUP-fast"),
+	PIN(&pin_gup, false, TRIG_WRITE, PREP_NONE, "GUP", ro_pin_tags),
+	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_NONE, "GUP-fast", ro_pin_tags),
 };
 
 /* KSM-merged pages are never exclusive: a R/O pin must unshare them. */
 static const struct scenario ksm_scenarios[] = {
-	PIN(&pin_gup, false, TRIG_WRITE, PREP_NONE, "GUP"),
-	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_NONE, "GUP-fast"),
+	PIN(&pin_gup, false, TRIG_WRITE, PREP_NONE, "GUP", ro_pin_tags),
+	PIN(&pin_gup_fast, false, TRIG_WRITE, PREP_NONE, "GUP-fast", ro_pin_tags),
 };
 
 /* What a R/O-pinned page lives through; the pinned page must stay mapped. */
 static const struct scenario event_scenarios[] = {
-	PIN(&pin_gup, false, TRIG_FORK_PARENT, PREP_NONE, "GUP"),
-	PIN(&pin_gup, false, TRIG_KSM, PREP_NONE, "GUP"),
-	PIN(&pin_gup, false, TRIG_PAGEOUT, PREP_NONE, "GUP"),
-	PIN(&pin_gup, false, TRIG_MREMAP, PREP_NONE, "GUP"),
-	PIN(&pin_gup, false, TRIG_MIGRATE, PREP_NONE, "GUP"),
+	PIN(&pin_gup, false, TRIG_FORK_PARENT, PREP_NONE, "GUP", ro_pin_tags),
+	PIN(&pin_gup, false, TRIG_KSM, PREP_NONE, "GUP", ro_pin_tags),
+	PIN(&pin_gup, false, TRIG_PAGEOUT, PREP_NONE, "GUP", ro_pin_tags),
+	PIN(&pin_gup, false, TRIG_MREMAP, PREP_NONE, "GUP", ro_pin_tags),
+	PIN(&pin_gup, false, TRIG_MIGRATE, PREP_NONE, "GUP", ro_pin_tags),
 };
+
+#define VMSPLICE_HUGETLB \
+	"vmsplice() takes a short-term reference and hugetlb COW reuses pages by mapcount: documented as won't fix (upstream COW selftest)"
+
+/* Behaviour upstream documents as intended: a leak seen here is an XFAIL. */
+static const struct {
+	enum cow_kind kind;
+	unsigned int flags;	/* backing flags that must all be set */
+	const char *reason;
+} xfails[] = {
+	{ CK_VMSPLICE_CHILD, BKF_HUGETLB, VMSPLICE_HUGETLB },
+	{ CK_VMSPLICE_CHILD_MPROTECT, BKF_HUGETLB, VMSPLICE_HUGETLB },
+	{ CK_VMSPLICE_BEFORE_FORK, BKF_HUGETLB, VMSPLICE_HUGETLB },
+	{ CK_VMSPLICE_AFTER_FORK, BKF_HUGETLB, VMSPLICE_HUGETLB },
+};
+
+static const char *xfail_reason(enum cow_kind kind, const struct backing *bk)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xfails); i++)
+		if (xfails[i].kind == kind && backing_is(bk, xfails[i].flags, 0))
+			return xfails[i].reason;
+	return NULL;
+}
 
 static void add_scenario(const struct scenario *sc, const struct backing *bk)
 {
-	struct pincheck pc = {
+	struct pcase c = {
 		.pin = sc->pin,
 		.writable = sc->writable,
 		.bk = bk,
-		.trig = &triggers[sc->trig],
-		.dir = PC_PIN_READS,
-		.prep = sc->prep,
+		.tags = tags_select(sc->tags, bk),
 	};
+	struct ksft_case *tc;
 
-	if (!sc->pin)
-		add_cow(sc->kind, bk);
-	else if (trigger_applies(pc.trig, bk))
-		pincheck_add(&pc, sc->what)->timeout = backing_timeout(bk, CASE_TIMEOUT);
+	if (sc->pin) {
+		c.what = sc->what;
+		c.trig = &triggers[sc->trig];
+		c.dir = PC_PIN_READS;
+		c.prep = sc->prep;
+		if (!trigger_applies(c.trig, bk))
+			return;
+		tc = pincheck_add(&c);
+	} else {
+		c.prop = kinds[sc->kind].prop;
+		c.what = "COW, no long-term pin";
+		c.param = sc->kind;
+		c.observe = cow_observe;
+		c.xfail = xfail_reason(sc->kind, bk);
+		c.expect = c.xfail ? EXP_XFAIL : EXP_HOLDS;
+		tc = pcase_add(&c, "%s, %s", kinds[sc->kind].what, bk->name);
+		tc->meta.trigger = kinds[sc->kind].what;
+	}
+	tc->timeout = backing_timeout(bk, CASE_TIMEOUT);
 }
-
 typedef bool (*select_fn)(const struct backing *bk);
 
 static void add_table(const struct scenario *table, size_t n, select_fn select)
@@ -685,28 +688,18 @@ static void enumerate(void)
 	ADD_TABLE(event_scenarios, sel_events);
 }
 
-static void setup(void)
-{
-	gup_test_prepare();
-	/* Probe once here, not in every case. */
-	gup_test_unavailable();
-	iouring_unavailable();
-	/* A private hugetlb page, its COW copy and a child's copy. */
-	hugetlb_reserve_all(3);
-}
-
-static const struct ksft_suite suite = {
+static const struct pinsuite suite = {
 	.name = "cow",
 	.summary = "COW semantics with pins: fork(), vmsplice(), io_uring fixed buffers and R/O\n"
 		   "long-term pins (gup_test) on anonymous memory of every kind, and on the\n"
 		   "zeropages, page cache and hugetlb pages in private mappings.",
-	.breaks = { pincheck_breaks },
 	.enumerate = enumerate,
-	.setup = setup,
 	.timeout = CASE_TIMEOUT,
+	/* A private hugetlb page, its COW copy and a child's copy. */
+	.hugetlb_pages = 3,
 };
 
 int main(int argc, char **argv)
 {
-	ksft_main(&suite, argc, argv);
+	pinsuite_main(&suite, argc, argv);
 }

@@ -9,40 +9,53 @@
  * buffers.  The documented rule (lib/expect.h), judged from fstatfs() and
  * the mapping type: a writable long-term pin of a MAP_SHARED mapping on a
  * filesystem that needs dirty tracking is refused, everything else must
- * work.  As in the kernel's long-term pin selftest, R/O pins are
- * taken while the range is mapped R/O.
+ * work.  As in the kernel's long-term pin selftest, R/O pins are taken
+ * while the range is mapped R/O.
  *
  * Every pin that must work is then checked for coherency as well: a write
  * through the mapping must be what the pin reads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "lib/backing.h"
-#include "lib/expect.h"
-#include "lib/hints.h"
-#include "lib/ksft.h"
-#include "lib/pin.h"
+#include "lib/case.h"
 #include "lib/pincheck.h"
-#include "lib/trigger.h"
 #include "lib/util.h"
 
-/* How the range is pinned. */
+/* Writable long-term pins of files with writeback are refused since v6.5. */
+static const struct tagsel file_write[] = {
+	{ TAG_NO_LONGTERM_FILE_WRITE, BKF_SHARED | BKF_DISK, 0 },
+	{ TAG_NONE, 0, 0 },
+};
+
+/* ... and io_uring left the file check to GUP then. */
+static const struct tagsel uring_file[] = {
+	{ TAG_NO_LONGTERM_FILE_WRITE, BKF_SHARED | BKF_DISK, 0 },
+	{ TAG_IOURING_FILE_CHECK, BKF_FILE, BKF_SHMEM | BKF_HUGETLB },
+	{ TAG_NONE, 0, 0 },
+};
+
+/*
+ * How the range is pinned; what each kind of case guards.  A row's tags
+ * apply to the backings named by their flags.
+ */
 static const struct mech {
 	const char *name;		/* for the outcome cases */
 	const char *what;		/* for the reliability cases */
 	const struct pin_ops *ops;
 	bool writable;
+	const struct tagsel *outcome_tags;
+	const struct tagsel *reliable_tags;
 } mechs[] = {
-	{ "R/W GUP pin", "GUP", &pin_gup, true },
-	{ "R/W GUP-fast pin", "GUP-fast", &pin_gup_fast, true },
-	{ "R/O GUP pin", "GUP, pinned while mapped R/O", &pin_gup, false },
-	{ "R/O GUP-fast pin", "GUP-fast, pinned while mapped R/O", &pin_gup_fast, false },
-	{ "io_uring fixed buffer", "io_uring fixed buffer", &pin_iouring, true },
+	{ "R/W GUP pin", "GUP", &pin_gup, true, file_write, NULL },
+	{ "R/W GUP-fast pin", "GUP-fast", &pin_gup_fast, true, file_write, NULL },
+	{ "R/O GUP pin", "GUP, pinned while mapped R/O", &pin_gup, false, NULL, ro_pin_tags },
+	{ "R/O GUP-fast pin", "GUP-fast, pinned while mapped R/O", &pin_gup_fast, false, NULL,
+	  ro_pin_tags },
+	{ "io_uring fixed buffer", "io_uring fixed buffer", &pin_iouring, true, uring_file, NULL },
 };
 
 /* Seconds per case; more for gigantic pages (backing_timeout()). */
@@ -51,72 +64,35 @@ static const struct mech {
 /* --selftest-break rule: expect the opposite of the rule. */
 static int break_rule;
 
-struct outcome_case {
-	const struct mech *mech;
-	const struct backing *bk;
-};
-
-static bool is_shared(const struct backing *bk)
+/* Set up, pin, unpin: the outcome is judged against the rule. */
+static void outcome_observe(const struct pcase *c)
 {
-	return bk->flags & BKF_SHARED;
-}
-
-static enum pin_expect expectation(const struct mem *m, const struct mech *mc)
-{
-	enum pin_expect e = longterm_pin_expect(m->fs_magic, is_shared(m->bk), mc->writable);
-
-	if (!break_rule || e == EXPECT_UNKNOWN)
-		return e;
-	return e == EXPECT_WORKS ? EXPECT_REFUSED : EXPECT_WORKS;
-}
-
-static void judge(const struct outcome_case *oc, const struct mem *m, enum pin_expect expect,
-		  int ret)
-{
-	const struct mech *mc = oc->mech;
-	const struct pin_attempt a = {
-		.what = mc->name,
-		.iouring = mc->ops == &pin_iouring,
-		.unsupported = mc->ops->unsupported,
-		.shared = is_shared(m->bk),
-		.fs = fs_name(m->fs_magic),
-	};
-
-	ksft_print_msg("%s of a %s mapping on %s: %s\n", a.what,
-		       a.shared ? "MAP_SHARED" : "MAP_PRIVATE", a.fs,
-		       ret ? strerror(-ret) : "pinned");
-	longterm_pin_judge(&a, expect, ret);
-}
-
-/* Set up, pin, unpin, and judge the outcome against the rule. */
-static void outcome_case(const struct ksft_case *tc)
-{
-	const struct outcome_case *oc = tc->arg;
-	const struct mech *mc = oc->mech;
-	const struct need *needs[] = { &mc->ops->need, &oc->bk->need };
-	enum pin_expect expect;
+	bool shared = c->bk->flags & BKF_SHARED;
 	struct pin pin;
 	struct mem m;
+	size_t len;
 	int ret;
 
-	if (!mem_setup_case(&m, oc->bk, needs, ARRAY_SIZE(needs)))
+	if (!mem_setup_obs(&m, c->bk))
 		return;
-	expect = expectation(&m, mc);
-	if (expect == EXPECT_UNKNOWN) {
-		ksft_case_skip("unknown filesystem (%s): no rule for writable long-term pins of its MAP_SHARED mappings",
-			       fs_name(m.fs_magic));
-		goto teardown;
-	}
-	if (!mc->writable && mprotect(m.addr, m.size, PROT_READ)) {
-		ksft_case_fail("mprotect(PROT_READ): %s", strerror(errno));
+	obs_rule_facts(m.fs_magic, shared);
+	if (!c->writable && mprotect(m.addr, m.size, PROT_READ)) {
+		obs_error("mprotect(PROT_READ)", errno);
 		goto teardown;
 	}
 	/* A part of a huge page pins all of it: no need to pin more. */
-	ret = pin_take(&pin, mc->ops, m.addr, m.size < PINCHECK_WINDOW ? m.size : PINCHECK_WINDOW,
-		       mc->writable);
+	len = m.size < PINCHECK_WINDOW ? m.size : PINCHECK_WINDOW;
+	obs_phase(PH_PIN);
+	ret = pin_take(&pin, c->pin, m.addr, len, c->writable);
+	ksft_print_msg("%s %s of a %s mapping on %s: %s\n", c->writable ? "R/W" : "R/O",
+		       c->pin->name, shared ? "MAP_SHARED" : "MAP_PRIVATE", fs_name(m.fs_magic),
+		       ret == PIN_STUCK ? "stuck" : ret ? strerror(-ret) : "pinned");
+	obs_pin(c->pin, len, ret);
+	if (ret == PIN_STUCK)
+		case_abandon();
+	obs_phase(PH_RELEASE);
 	if (!ret)
 		pin_drop(&pin);
-	judge(oc, &m, expect, ret);
 teardown:
 	mem_teardown(&m);
 }
@@ -133,28 +109,20 @@ static bool selected(const struct backing *bk)
  */
 static bool always_works(const struct mech *mc, const struct backing *bk)
 {
-	return !mc->writable || !is_shared(bk) || (bk->flags & (BKF_SHMEM | BKF_HUGETLB));
+	return !mc->writable || !(bk->flags & BKF_SHARED) || (bk->flags & (BKF_SHMEM | BKF_HUGETLB));
 }
 
-static void add_reliability(const struct mech *mc, const struct backing *bk)
+/* What the mechanism needs on @bk beyond itself (io_uring: file buffers). */
+static struct need mech_need(const struct mech *mc, const struct backing *bk)
 {
-	struct pincheck pc = {
-		.pin = mc->ops,
-		.writable = mc->writable,
-		.bk = bk,
-		.trig = &triggers[TRIG_WRITE],
-		.dir = PC_PIN_READS,
-		.prep = mc->writable ? PREP_NONE : PREP_RO_MAPPED,
-	};
+	struct need none = { 0 };
 
-	if (always_works(mc, bk))
-		pincheck_add(&pc, mc->what)->timeout = backing_timeout(bk, CASE_TIMEOUT);
+	return mc->ops == &pin_iouring ? iouring_buffer_need(bk) : none;
 }
 
 static void enumerate(void)
 {
 	const struct backing *const *bks;
-	struct outcome_case oc;
 	struct ksft_case *tc;
 	unsigned int i;
 	int j, nr;
@@ -162,29 +130,44 @@ static void enumerate(void)
 	bks = backings(&nr);
 	for (i = 0; i < ARRAY_SIZE(mechs); i++) {
 		for (j = 0; j < nr; j++) {
+			struct pcase c = {
+				.prop = P_OUTCOME,
+				.pin = mechs[i].ops,
+				.writable = mechs[i].writable,
+				.bk = bks[j],
+				.expect = EXP_RULE,
+				.invert_rule = break_rule,
+				.tags = tags_select(mechs[i].outcome_tags, bks[j]),
+				.need = mech_need(&mechs[i], bks[j]),
+				.observe = outcome_observe,
+			};
+
 			if (!selected(bks[j]))
 				continue;
-			oc.mech = &mechs[i];
-			oc.bk = bks[j];
-			tc = ksft_case_add(outcome_case, &oc, sizeof(oc),
-					   "Longterm pin outcome as expected: %s, %s",
-					   mechs[i].name, bks[j]->name);
+			tc = pcase_add(&c, "%s, %s", mechs[i].name, bks[j]->name);
 			tc->timeout = backing_timeout(bks[j], CASE_TIMEOUT);
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(mechs); i++)
-		for (j = 0; j < nr; j++)
-			if (selected(bks[j]))
-				add_reliability(&mechs[i], bks[j]);
-}
+	for (i = 0; i < ARRAY_SIZE(mechs); i++) {
+		for (j = 0; j < nr; j++) {
+			struct pcase c = {
+				.what = mechs[i].what,
+				.pin = mechs[i].ops,
+				.writable = mechs[i].writable,
+				.bk = bks[j],
+				.trig = &triggers[TRIG_WRITE],
+				.dir = PC_PIN_READS,
+				.prep = mechs[i].writable ? PREP_NONE : PREP_RO_MAPPED,
+				.tags = tags_select(mechs[i].reliable_tags, bks[j]),
+				.need = mech_need(&mechs[i], bks[j]),
+			};
 
-static void setup(void)
-{
-	gup_test_prepare();
-	gup_test_unavailable();
-	iouring_unavailable();
-	/* A private hugetlb mapping: the page cache page and the COW copy. */
-	hugetlb_reserve_all(3);
+			if (!selected(bks[j]) || !always_works(&mechs[i], bks[j]))
+				continue;
+			tc = pincheck_add(&c);
+			tc->timeout = backing_timeout(bks[j], CASE_TIMEOUT);
+		}
+	}
 }
 
 static const struct ksft_break breaks[] = {
@@ -192,19 +175,20 @@ static const struct ksft_break breaks[] = {
 	{ NULL, NULL, NULL, 0 },
 };
 
-static const struct ksft_suite suite = {
+static const struct pinsuite suite = {
 	.name = "gup_longterm",
 	.summary = "Must a long-term pin succeed or fail?  R/W and R/O pins (gup_test GUP and\n"
 		   "GUP-fast) and io_uring fixed buffers of shared and private file mappings on\n"
 		   "every filesystem at hand, against the documented rule; and every pin that\n"
 		   "must work is checked for coherency with the mapping.",
-	.breaks = { pincheck_breaks, breaks },
+	.breaks = breaks,
 	.enumerate = enumerate,
-	.setup = setup,
 	.timeout = CASE_TIMEOUT,
+	/* A private hugetlb mapping: the page cache page and the COW copy. */
+	.hugetlb_pages = 3,
 };
 
 int main(int argc, char **argv)
 {
-	ksft_main(&suite, argc, argv);
+	pinsuite_main(&suite, argc, argv);
 }

@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,130 +21,149 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/backing.h"
-#include "lib/expect.h"
-#include "lib/hints.h"
-#include "lib/ksft.h"
+#include "lib/case.h"
 #include "lib/observe.h"
-#include "lib/pin.h"
 #include "lib/pincheck.h"
-#include "lib/trigger.h"
+#include "lib/release.h"
 #include "lib/util.h"
 
-/* Reliability matrix ----------------------------------------------------- */
+/* Reliability: every trigger, every backing the ring may pin ------------ */
 
-static const enum trig_id matrix_triggers[] = {
-	TRIG_WRITE, TRIG_MPROTECT, TRIG_FORK_PARENT, TRIG_FORK_CHILD,
-	TRIG_KSM, TRIG_COLLAPSE, TRIG_PAGEOUT, TRIG_MREMAP,
+/* A write fault on a R/O-mapped exclusive page must reuse it (v5.19). */
+static const struct tagsel excl[] = {
+	{ TAG_ANON_EXCLUSIVE, BKF_PRIVATE | BKF_ANON, 0 },
+	{ TAG_NONE, 0, 0 },
 };
 
+/* Every trigger, and the upstream commits it guards for R/W pins. */
+static const struct {
+	enum trig_id trig;
+	const struct tagsel *tags;
+} matrix[] = {
+	{ TRIG_WRITE, NULL },
+	{ TRIG_MPROTECT, excl },
+	{ TRIG_FORK_PARENT, fork_tags },
+	{ TRIG_FORK_CHILD, fork_tags },
+	{ TRIG_KSM, NULL },
+	{ TRIG_COLLAPSE, NULL },
+	{ TRIG_PAGEOUT, NULL },
+	{ TRIG_MREMAP, NULL },
+};
 
 /*
  * Backings the ring may pin: the catalog without cow.c's set-up variants,
  * and without MAP_SHARED files on writeback filesystems, which the rule
- * refuses (their registration is checked by the expectation cases).
+ * refuses (their registration is an outcome case).
  */
 static bool in_matrix(const struct backing *bk)
 {
-	if (bk->flags & BKF_VARIANT)
-		return false;
-	return !backing_is(bk, BKF_SHARED | BKF_DISK, 0);
+	return !(bk->flags & BKF_VARIANT) && !backing_is(bk, BKF_SHARED | BKF_DISK, 0);
 }
 
-/*
- * After the trigger the ring reads the pinned pages (WRITE_FIXED into a
- * memfd) and must see the mapping's bytes, then writes them (READ_FIXED)
- * and the mapping must show the ring's bytes.
- */
 static void add_matrix(void)
 {
 	const struct backing *const *bks;
-	struct pincheck pc = { .pin = &pin_iouring, .writable = true, .dir = PC_PIN_BOTH };
+	struct pcase c = {
+		.what = "io_uring WRITE_FIXED and READ_FIXED",
+		.pin = &pin_iouring,
+		.writable = true,
+		.dir = PC_PIN_BOTH,
+	};
 	unsigned int t;
 	int i, nr;
 
 	bks = backings(&nr);
-	for (t = 0; t < ARRAY_SIZE(matrix_triggers); t++) {
-		pc.trig = &triggers[matrix_triggers[t]];
+	for (t = 0; t < ARRAY_SIZE(matrix); t++) {
+		c.trig = &triggers[matrix[t].trig];
 		for (i = 0; i < nr; i++) {
-			pc.bk = bks[i];
-			if (in_matrix(pc.bk) && trigger_applies(pc.trig, pc.bk))
-				pincheck_add(&pc, "io_uring WRITE_FIXED and READ_FIXED");
+			c.bk = bks[i];
+			if (!in_matrix(c.bk) || !trigger_applies(c.trig, c.bk))
+				continue;
+			c.tags = tags_select(matrix[t].tags, c.bk);
+			c.need = iouring_buffer_need(c.bk);
+			pincheck_add(&c);
 		}
 	}
 }
 
-/* Which mappings may be registered ------------------------------------- */
+/* Outcome: which mappings may be registered ----------------------------- */
 
-static void expect_case(const struct ksft_case *tc)
+static void register_observe(const struct pcase *c)
 {
-	const struct backing *bk = *(const struct backing *const *)tc->arg;
-	const struct need *needs[] = { &pin_iouring.need, &bk->need };
-	struct pin_attempt a = {
-		.what = "io_uring fixed buffer registration",
-		.iouring = true,
-		.unsupported = pin_iouring.unsupported,
-		.shared = bk->flags & BKF_SHARED,
-	};
-	enum pin_expect expect;
 	const char *step;
 	struct mem m;
 	int ret;
 
-	if (!mem_setup_case(&m, bk, needs, ARRAY_SIZE(needs)))
+	if (!mem_setup_obs(&m, c->bk))
 		return;
-	a.fs = fs_name(m.fs_magic);
-	expect = longterm_pin_expect(m.fs_magic, a.shared, true);
-	if (expect == EXPECT_UNKNOWN) {
-		ksft_case_skip("unknown filesystem (%s)", a.fs);
-		goto teardown;
-	}
+	obs_rule_facts(m.fs_magic, c->bk->flags & BKF_SHARED);
+	obs_phase(PH_PIN);
 	ret = iouring_try_register(m.addr, m.size, &step);
-	ksft_print_msg("%s %s mapping on %s: %s\n", step, a.shared ? "MAP_SHARED" : "MAP_PRIVATE",
-		       a.fs, ret ? strerror(-ret) : "registered");
-	longterm_pin_judge(&a, expect, ret);
-teardown:
+	ksft_print_msg("%s of a %s mapping on %s: %s\n", step,
+		       (c->bk->flags & BKF_SHARED) ? "MAP_SHARED" : "MAP_PRIVATE",
+		       fs_name(m.fs_magic), ret ? strerror(-ret) : "registered");
+	if (ret && strcmp(step, "io_uring_register_buffers"))
+		obs_error(step, -ret);
+	else
+		obs_call("io_uring fixed buffer registration", ret, true, m.size);
 	mem_teardown(&m);
 }
 
-static void prot_read_case(const struct ksft_case *tc)
+static void prot_read_observe(const struct pcase *c)
 {
 	size_t len = 4 * page_size();
 	const char *step;
 	char *p;
 	int ret;
 
-	(void)tc;
-	if (iouring_unavailable()) {
-		ksft_case_skip("%s", iouring_unavailable());
-		return;
-	}
+	(void)c;
 	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED) {
-		ksft_case_fail("mmap: %s", strerror(errno));
+		obs_error("mmap", errno);
 		return;
 	}
 	ret = iouring_try_register(p, len, &step);
 	ksft_print_msg("%s of a PROT_READ mapping: %s\n", step,
 		       ret ? strerror(-ret) : "registered");
-	ksft_case_result(ret == -EFAULT ? KSFT_PASS : KSFT_FAIL,
-			 "a writable pin of a PROT_READ mapping must fail with EFAULT");
+	obs_call("io_uring fixed buffer registration of a PROT_READ mapping", ret, true, len);
 	munmap(p, len);
 }
 
-static void add_expectations(void)
+static void add_outcomes(void)
 {
+	static const struct tagsel tags[] = {
+		{ TAG_NO_LONGTERM_FILE_WRITE, BKF_SHARED | BKF_DISK, 0 },
+		{ TAG_IOURING_FILE_CHECK, BKF_FILE, BKF_SHMEM | BKF_HUGETLB },
+		{ TAG_NONE, 0, 0 },
+	};
 	const struct backing *const *bks;
+	struct pcase c = {
+		.prop = P_OUTCOME,
+		.pin = &pin_iouring,
+		.writable = true,
+		.expect = EXP_RULE,
+		.observe = register_observe,
+	};
 	int i, nr;
 
 	bks = backings(&nr);
-	for (i = 0; i < nr; i++)
-		if (backing_is(bks[i], BKF_FILE, BKF_VARIANT))
-			ksft_case_add(expect_case, &bks[i], sizeof(bks[i]),
-				      "Longterm pin outcome as expected: io_uring fixed buffer registration, %s",
-				      bks[i]->name);
-	ksft_case_add(prot_read_case, NULL, 0,
-		      "Longterm pin outcome as expected: io_uring fixed buffer registration, PROT_READ anon mapping refused");
+	for (i = 0; i < nr; i++) {
+		c.bk = bks[i];
+		if (!backing_is(c.bk, BKF_FILE, BKF_VARIANT))
+			continue;
+		c.tags = tags_select(tags, c.bk);
+		c.need = iouring_buffer_need(c.bk);
+		pcase_add(&c, "io_uring fixed buffer registration, %s", c.bk->name);
+	}
+	c = (struct pcase){
+		.prop = P_OUTCOME,
+		.pin = &pin_iouring,
+		.writable = true,
+		.expect = EXP_ERRNO,
+		.want_err = EFAULT,
+		.observe = prot_read_observe,
+	};
+	pcase_add(&c, "io_uring fixed buffer registration, PROT_READ anon mapping refused");
 }
 
 /* Memlock ---------------------------------------------------------------- */
@@ -206,11 +224,10 @@ static int register_retry(struct io_uring *ring, const struct iovec *iov, bool f
 
 /*
  * In a child of its own, as an unprivileged user with RLIMIT_MEMLOCK at
- * MEMLOCK_LIMIT: register @len bytes.  Exit status: 0 registered and the
- * charge came and went, 1 registration failed with ENOMEM and nothing is
- * charged, 2 anything else (diagnosed).
+ * MEMLOCK_LIMIT: register @len bytes, and record what happened (the
+ * report is shared with the child).
  */
-static int unprivileged_register(size_t len)
+static void unprivileged_register(size_t len, bool beyond)
 {
 	unsigned long limit = break_memlock ? 64UL << 20 : MEMLOCK_LIMIT;
 	struct iovec iov = { .iov_len = len };
@@ -220,16 +237,18 @@ static int unprivileged_register(size_t len)
 
 	ret = drop_privileges(limit);
 	if (ret) {
-		ksft_print_msg("dropping privileges: %s\n", strerror(-ret));
-		return 2;
+		obs_error("dropping privileges", -ret);
+		return;
 	}
 	iov.iov_base = anon_pages(len);
-	if (!iov.iov_base)
-		return 2;
+	if (!iov.iov_base) {
+		obs_error("mmap", errno);
+		return;
+	}
 	ret = queue_init_retry(&ring);
 	if (ret) {
-		ksft_print_msg("io_uring_queue_init as uid %d: %s\n", (int)getuid(), strerror(-ret));
-		return 2;
+		obs_error("io_uring_queue_init as an unprivileged user", -ret);
+		return;
 	}
 	base = proc_status_kb("VmPin");
 	ret = register_retry(&ring, &iov, len < limit);
@@ -241,72 +260,53 @@ static int unprivileged_register(size_t len)
 	ksft_print_msg("uid %d, RLIMIT_MEMLOCK %lu kB: registering %zu kB: %s; VmPin %ld -> %ld -> %ld kB\n",
 		       (int)getuid(), limit >> 10, len >> 10, ret ? strerror(-ret) : "ok",
 		       base, pinned, after);
-	if (ret == -ENOMEM && pinned == base)
-		return 1;
-	if (!ret && pinned == base + (long)(len >> 10) && after == base)
-		return 0;
-	return 2;
+	if (ret && pinned != base)
+		obs_broken(SYM_KEPT, "the failed registration left VmPin %+ld kB", pinned - base);
+	else if (ret || beyond)
+		obs_call(beyond ? "registering beyond RLIMIT_MEMLOCK" :
+			 "registering within RLIMIT_MEMLOCK", ret, true, len);
+	else if (pinned != base + (long)(len >> 10) || after != base)
+		obs_broken(SYM_KEPT, "VmPin %ld -> %ld -> %ld kB for %zu kB registered and unregistered",
+			   base, pinned, after, len >> 10);
+	else
+		obs_held();
 }
 
-static int in_child(int (*fn)(size_t), size_t len)
+static void memlock_observe(const struct pcase *c)
 {
 	struct kid k;
 	pid_t pid = kid_fork(&k);
 
-	if (pid < 0)
-		return -1;
+	if (pid < 0) {
+		obs_error("fork", errno);
+		return;
+	}
 	if (!pid) {
+		unprivileged_register((size_t)c->param, c->expect == EXP_ERRNO);
 		fflush(stdout);
-		_exit(fn(len));
+		_exit(0);
 	}
-	return kid_finish(&k, false);
-}
-
-static void memlock_beyond(const struct ksft_case *tc)
-{
-	(void)tc;
-	if (iouring_unavailable()) {
-		ksft_case_skip("%s", iouring_unavailable());
-		return;
-	}
-	ksft_case_result(in_child(unprivileged_register, 4 * MEMLOCK_LIMIT) == 1 ?
-			 KSFT_PASS : KSFT_FAIL,
-			 "registration beyond RLIMIT_MEMLOCK must fail with ENOMEM, charging nothing");
-}
-
-static void memlock_within(const struct ksft_case *tc)
-{
-	(void)tc;
-	if (iouring_unavailable()) {
-		ksft_case_skip("%s", iouring_unavailable());
-		return;
-	}
-	ksft_case_result(in_child(unprivileged_register, MEMLOCK_LIMIT / 4) == 0 ?
-			 KSFT_PASS : KSFT_FAIL,
-			 "registration within RLIMIT_MEMLOCK must work and VmPin return to its baseline");
+	if (kid_finish(&k, false) && !obs_recorded())
+		obs_error("the unprivileged child", ECHILD);
 }
 
 /* A THP is charged whole: report it, and that the charge goes away. */
-static void memlock_thp(const struct ksft_case *tc)
+static void memlock_thp_observe(const struct pcase *c)
 {
 	const struct platform *p = platform();
-	struct backing bk = { .type = BK_THP, .flags = BKF_PRIVATE | BKF_ANON | BKF_THP };
 	long base, pinned, after;
 	struct pin pin;
 	struct mem m;
 	int ret;
 
-	(void)tc;
-	bk.size = p->pmd_size;
-	bk.need.flags = NEED_THP;
-	bk.need.thp_size = p->pmd_size;
-	bk.need.check = iouring_unavailable;
-	if (!mem_setup_case(&m, &bk, NULL, 0))
+	if (!mem_setup_obs(&m, c->bk))
 		return;
 	base = proc_status_kb("VmPin");
 	ret = pin_take(&pin, &pin_iouring, m.addr, page_size(), true);
 	if (ret) {
-		ksft_case_fail("registering one page of a THP: %s", strerror(-ret));
+		obs_pin(&pin_iouring, page_size(), ret);
+		if (ret == PIN_STUCK)
+			case_abandon();
 		goto teardown;
 	}
 	pinned = proc_status_kb("VmPin");
@@ -314,67 +314,85 @@ static void memlock_thp(const struct ksft_case *tc)
 	after = proc_status_kb("VmPin");
 	ksft_print_msg("one %zu kB page of a %zu kB THP registered: VmPin %ld -> %ld -> %ld kB\n",
 		       page_size() >> 10, p->pmd_size >> 10, base, pinned, after);
-	ksft_case_result(pinned - base >= (long)(page_size() >> 10) &&
-			 pinned - base <= (long)(p->pmd_size >> 10) && after == base ?
-			 KSFT_PASS : KSFT_FAIL,
-			 "the charge must be between a page and the THP and go away again");
+	if (pinned - base < (long)(page_size() >> 10) || pinned - base > (long)(p->pmd_size >> 10))
+		obs_broken(SYM_KEPT, "VmPin grew by %ld kB for one page of a %zu kB THP",
+			   pinned - base, p->pmd_size >> 10);
+	else if (after != base)
+		obs_broken(SYM_KEPT, "VmPin stays %+ld kB after unregistering", after - base);
+	else
+		obs_held();
 teardown:
 	mem_teardown(&m);
 }
 
 /* All pins released ----------------------------------------------------- */
 
-static void pins_released(const struct ksft_case *tc)
+static void released_observe(const struct pcase *c)
 {
-	struct pin_counters c0, c1, c2;
 	size_t len = 64 * page_size();
+	struct release r;
 	struct pin pin;
 	char *p;
 	int ret;
 
-	(void)tc;
-	if (iouring_unavailable()) {
-		ksft_case_skip("%s", iouring_unavailable());
-		return;
-	}
-	if (!pin_counters_read(&c0)) {
-		ksft_case_skip("no nr_foll_pin_acquired in /proc/vmstat (kernel before 5.7)");
-		return;
-	}
+	(void)c;
 	p = anon_pages(len);
 	if (!p) {
-		ksft_case_fail("mmap: %s", strerror(errno));
+		obs_error("mmap", errno);
 		return;
 	}
+	release_before(&r, "VmPin", p, len);
+	obs_phase(PH_PIN);
 	ret = pin_take(&pin, &pin_iouring, p, len, true);
-	pin_counters_read(&c1);
+	if (ret) {
+		obs_pin(&pin_iouring, len, ret);
+		if (ret == PIN_STUCK)
+			case_abandon();
+		goto unmap;
+	}
+	release_pinned(&r);
+	obs_phase(PH_RELEASE);
 	if (!break_leak)
 		pin_drop(&pin);
-	pin_counters_read(&c2);
-	ksft_print_msg("nr_foll_pin_acquired +%lu, nr_foll_pin_released +%lu (+%lu while registered)\n",
-		       c2.acquired - c0.acquired, c2.released - c0.released,
-		       c1.acquired - c0.acquired);
-	if (ret)
-		ksft_case_fail("registering %zu kB: %s", len >> 10, strerror(-ret));
-	else if (c1.acquired - c0.acquired < len / page_size())
-		ksft_case_fail("registration did not count %zu pins", len / page_size());
-	else
-		ksft_case_result(c2.acquired - c0.acquired == c2.released - c0.released ?
-				 KSFT_PASS : KSFT_FAIL,
-				 "acquired and released pins must balance after unregistering");
+	release_after(&r, "after unregistering");
+	pin_drop(&pin);
+unmap:
 	munmap(p, len);
 }
 
 static void add_accounting(void)
 {
-	ksft_case_add(memlock_beyond, NULL, 0,
-		      "Memlock charge as expected: io_uring fixed buffer beyond RLIMIT_MEMLOCK fails with ENOMEM, unprivileged");
-	ksft_case_add(memlock_within, NULL, 0,
-		      "Memlock charge as expected: io_uring fixed buffer within RLIMIT_MEMLOCK, VmPin up and back to baseline, unprivileged");
-	ksft_case_add(memlock_thp, NULL, 0,
-		      "Memlock charge as expected: io_uring fixed buffer in a THP, charged at most whole and released");
-	ksft_case_add(pins_released, NULL, 0,
-		      "All pins released: io_uring fixed buffer, FOLL_PIN counters balance after unregistering");
+	static struct backing thp = {
+		.type = BK_THP, .flags = BKF_PRIVATE | BKF_ANON | BKF_THP, .name = "THP",
+		.need = { .flags = NEED_THP },
+	};
+	struct pcase c = {
+		.prop = P_MEMLOCK,
+		.pin = &pin_iouring,
+		.writable = true,
+		.expect = EXP_ERRNO,
+		.want_err = ENOMEM,
+		.observe = memlock_observe,
+		.param = 4 * MEMLOCK_LIMIT,
+	};
+
+	pcase_add(&c, "io_uring fixed buffer beyond RLIMIT_MEMLOCK fails with ENOMEM, unprivileged");
+	c.expect = EXP_HOLDS;
+	c.want_err = 0;
+	c.param = MEMLOCK_LIMIT / 4;
+	pcase_add(&c, "io_uring fixed buffer within RLIMIT_MEMLOCK, VmPin up and back to baseline, unprivileged");
+	thp.size = platform()->pmd_size;
+	thp.need.thp_size = thp.size;
+	c.bk = &thp;
+	c.observe = memlock_thp_observe;
+	pcase_add(&c, "io_uring fixed buffer in a THP, charged at most whole and released");
+	c = (struct pcase){
+		.prop = P_RELEASED,
+		.pin = &pin_iouring,
+		.writable = true,
+		.observe = released_observe,
+	};
+	pcase_add(&c, "io_uring fixed buffer, pins gone after unregistering");
 }
 
 /* Main ------------------------------------------------------------------ */
@@ -382,34 +400,29 @@ static void add_accounting(void)
 static void enumerate(void)
 {
 	add_matrix();
-	add_expectations();
+	add_outcomes();
 	add_accounting();
-}
-
-static void setup(void)
-{
-	/* A private hugetlb pin, its COW copy and a child's copy. */
-	hugetlb_reserve_all(4);
 }
 
 static const struct ksft_break breaks[] = {
 	{ "memlock", "raise RLIMIT_MEMLOCK above the registration", &break_memlock, 1 },
-	{ "leak", "keep the pin when the counters are read", &break_leak, 1 },
+	{ "leak", "keep the pin when the release is checked", &break_leak, 1 },
 	{ NULL, NULL, NULL, 0 },
 };
 
-static const struct ksft_suite suite = {
+static const struct pinsuite suite = {
 	.name = "iouring_pin",
 	.summary = "Long-term pins through io_uring fixed buffers: coherency after writes,\n"
 		   "fork, mprotect, KSM, THP collapse, pageout and mremap; which mappings may\n"
 		   "be registered; RLIMIT_MEMLOCK accounting; pin release.",
-	.breaks = { pincheck_breaks, breaks },
+	.breaks = breaks,
 	.enumerate = enumerate,
-	.setup = setup,
 	.timeout = 120,
+	/* A private hugetlb pin, its COW copy and a child's copy. */
+	.hugetlb_pages = 4,
 };
 
 int main(int argc, char **argv)
 {
-	ksft_main(&suite, argc, argv);
+	pinsuite_main(&suite, argc, argv);
 }

@@ -3,10 +3,14 @@
 #
 # Run the pinsuite binaries the way kselftest's runner does: one TAP result
 # per binary, each binary's own TAP nested under it with a "# " prefix.
-# Around them: debugfs mounted if needed, hugetlb pools filled for every
-# size, and every system knob the suite may touch snapshotted before and put
-# back after each binary - also when a binary is killed or times out, and
-# when this script is interrupted.  POSIX sh, so it runs under busybox too.
+#
+# The runner changes nothing on the system itself.  As root it starts the
+# run's guardian (a binary's --state-guard): it takes the run lock - a
+# second run waits, saying so - and owns every setting the binaries
+# change for the whole run, putting all of them back once the runner is
+# gone, however it ended (SIGKILL included).  The binaries run in the
+# runner's process group, their time limited by PINSUITE_RUN_TIMEOUT, and
+# leave no file behind.  POSIX sh, so it runs under busybox too.
 
 ALL_BINARIES="cow gup_longterm vfio_pin iouring_pin"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,49 +18,61 @@ bindir=${OUTPUT:-$here}
 
 usage() {
 	cat <<EOF
-Usage: $0 [-t NAME]... [-l] [-o SECONDS] [-h] [-- ARGS]
-Run the pinsuite binaries ($ALL_BINARIES) as root, restoring
-every system setting they may change.
+Usage: $0 [-t NAME]... [-l] [-o SECONDS] [-j FILE] [-x FILE] [-h] [-- ARGS]
+Run the pinsuite binaries ($ALL_BINARIES).
 
-  -t NAME     run only binary NAME (may be repeated)
-  -l          list every case name the selected binaries would run, then exit
-  -o SECONDS  override the per-binary timeout (default: timeout= in settings)
-  -h          show this help
-  -- ARGS     pass ARGS to every binary (e.g. -- -t 'shared zeropage')
+  -t NAME         run only binary NAME (may be repeated)
+  -l              list every case name the selected binaries would run, then exit
+  -o SECONDS      override the per-binary timeout (default: timeout= in settings)
+  -j, --json FILE write one JSON record per case (and per binary run) to FILE
+  -x, --junit FILE
+                  write JUnit XML to FILE (needs python3 and tools/pinsuite-report)
+  -h              show this help
+  -- ARGS         pass ARGS to every binary (e.g. -- -t 'shared zeropage')
 
-Environment: OUTPUT (where the binaries are), PINSUITE_HUGETLB_PAGES (pages
-to reserve per hugetlb size, default 4), PINSUITE_DISK_DIRS,
-PINSUITE_VFIO_DEVICE, PINSUITE_CASE_TIMEOUT.
-Exit status: 0 no failure, 1 a failure, 4 nothing ran, 2 bad usage.
+Environment: OUTPUT (where the binaries are), PINSUITE_HUGETLB_PAGES,
+PINSUITE_DISK_DIRS, PINSUITE_VFIO_DEVICE, PINSUITE_CASE_TIMEOUT.
+Exit status: 0 no failure, 1 a failure or lost output, 4 nothing ran,
+2 bad usage (also -- -t patterns that select no case in any binary).
 EOF
+}
+
+bad_usage() {
+	echo "$0: $*" >&2
+	usage >&2
+	exit 2
 }
 
 selected=""
 list=0
 timeout=""
-while getopts "t:lo:h" opt; do
-	case $opt in
-	t) selected="$selected $OPTARG" ;;
-	l) list=1 ;;
-	o) timeout=$OPTARG ;;
-	h) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
+json=""
+junit=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t) [ $# -ge 2 ] || bad_usage "-t needs a binary name"; selected="$selected $2"; shift ;;
+	-l) list=1 ;;
+	-o) [ $# -ge 2 ] || bad_usage "-o needs seconds"; timeout=$2; shift ;;
+	-j | --json) [ $# -ge 2 ] || bad_usage "$1 needs a file"; json=$2; shift ;;
+	-x | --junit) [ $# -ge 2 ] || bad_usage "$1 needs a file"; junit=$2; shift ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; break ;;
+	*) bad_usage "unknown argument '$1'" ;;
 	esac
+	shift
 done
-shift $((OPTIND - 1))
-[ "${1:-}" = "--" ] && shift
 
 for b in $selected; do
 	case " $ALL_BINARIES " in
 	*" $b "*) ;;
-	*) echo "$0: unknown binary '$b'" >&2; usage >&2; exit 2 ;;
+	*) bad_usage "unknown binary '$b'" ;;
 	esac
 done
 [ -n "$selected" ] || selected=$ALL_BINARIES
 case $timeout in
 "") timeout=$(sed -n 's/^timeout=//p' "$here/settings" 2>/dev/null)
     [ -n "$timeout" ] || timeout=1200 ;;
-*[!0-9]*) echo "$0: bad timeout '$timeout'" >&2; usage >&2; exit 2 ;;
+*[!0-9]* | 0) bad_usage "bad timeout '$timeout' (seconds)" ;;
 esac
 
 binary() {
@@ -70,172 +86,156 @@ binary() {
 if [ $list = 1 ]; then
 	for b in $selected; do
 		path=$(binary "$b")
-		[ -n "$path" ] && "$path" -l "$@"
+		[ -n "$path" ] && PINSUITE_EMPTY_OK=1 "$path" -l "$@"
 	done
 	exit 0
 fi
 
-# Knobs ----------------------------------------------------------------------
-
-MM=/sys/kernel/mm
-state=$(mktemp /tmp/pinsuite-state.XXXXXX)
-mounted_debugfs=0
-
-knobs() {
-	for f in $MM/transparent_hugepage/enabled $MM/transparent_hugepage/defrag \
-		 $MM/transparent_hugepage/shmem_enabled \
-		 "$MM"/transparent_hugepage/hugepages-*/enabled \
-		 "$MM"/transparent_hugepage/hugepages-*/shmem_enabled \
-		 "$MM"/hugepages/hugepages-*/nr_hugepages \
-		 $MM/ksm/run $MM/ksm/pages_to_scan $MM/ksm/sleep_millisecs; do
-		[ -f "$f" ] && echo "$f"
-	done
+# Output that cannot be written must not look like success.
+lost=0
+out() {
+	printf '%s\n' "$*" || lost=1
 }
+if ! printf 'TAP version 13\n'; then
+	echo "$0: cannot write the results to stdout" >&2
+	exit 1
+fi
 
-# The selected word of "a [b] c", else the content.
-value() {
-	v=$(cat "$1" 2>/dev/null) || return 1
-	case $v in
-	*"["*"]"*) v=${v#*[}; v=${v%%]*} ;;
-	esac
-	echo "$v"
-}
+# The machine-readable results: a file the binaries append to.  For JUnit
+# only, an unnamed one (opened, then unlinked: nothing is left behind).
+if [ -n "$json" ]; then
+	: >"$json" 2>/dev/null || bad_usage "cannot write --json file '$json'"
+	PINSUITE_JSON=$json
+elif [ -n "$junit" ]; then
+	tmp=$(mktemp "${TMPDIR:-/tmp}/pinsuite-json.XXXXXX") || exit 1
+	exec 7<>"$tmp"
+	rm -f "$tmp"
+	PINSUITE_JSON=/proc/$$/fd/7
+fi
+if [ -n "$junit" ]; then
+	: >"$junit" 2>/dev/null || bad_usage "cannot write --junit file '$junit'"
+	command -v python3 >/dev/null || bad_usage "--junit needs python3"
+	[ -f "$here/tools/pinsuite-report" ] || bad_usage "--junit needs $here/tools/pinsuite-report"
+fi
+[ -z "${PINSUITE_JSON:-}" ] || export PINSUITE_JSON
 
-snapshot() {
-	: > "$state"
-	for f in $(knobs); do
-		printf '%s %s\n' "$f" "$(value "$f")" >> "$state"
-	done
-}
-
-# Put back what differs from the snapshot.  Pools of huge pages shrink only
-# once the pages are free, which can lag behind a killed process: retry.
-restore() {
-	while read -r f v; do
-		[ "$(value "$f")" = "$v" ] && continue
-		i=0
-		while [ $i -lt 50 ]; do
-			echo "$v" > "$f" 2>/dev/null
-			[ "$(value "$f")" = "$v" ] && break
-			sleep 0.1
-			i=$((i + 1))
-		done
-		echo "# run_tests.sh: restored $f to '$v' (now '$(value "$f")')"
-	done < "$state"
-}
-
-reserve_hugetlb() {
-	want=${PINSUITE_HUGETLB_PAGES:-4}
-	for d in "$MM"/hugepages/hugepages-*; do
-		[ -d "$d" ] || continue
-		free=$(cat "$d/free_hugepages")
-		total=$(cat "$d/nr_hugepages")
-		[ "$free" -ge "$want" ] && continue
-		echo $((total + want - free)) > "$d/nr_hugepages" 2>/dev/null
-		echo "# ${d##*/}: $(cat "$d/free_hugepages") free of $(cat "$d/nr_hugepages")"
-	done
-}
-
-# A binary's output, nested under the runner's TAP; remember its Totals.
-nest() {
-	while IFS= read -r line; do
-		printf '# %s\n' "$line"
-		case $line in
-		"# Totals: "*) echo "$line" > "$state.totals" ;;
-		esac
-	done
-}
-
-# shellcheck disable=SC2317 # called from the traps
-interrupted() {
-	# Stop the running binary first; its guardian restores what it changed.
-	if [ -n "$bpid" ]; then
-		kill -TERM "$bpid" 2>/dev/null
-		wait "$bpid" 2>/dev/null
-	fi
-	cleanup
-	exit "$1"
-}
-
-# shellcheck disable=SC2317 # called from the traps
-cleanup() {
-	trap - EXIT
-	[ "$(id -u)" = 0 ] && restore
-	if [ "$mounted_debugfs" = 1 ]; then
-		umount /sys/kernel/debug 2>/dev/null
-	fi
-	rm -f "$state" "$state.rc" "$state.fifo" "$state.totals"
-}
-
-bpid=""
-trap 'interrupted 130' INT
-trap 'interrupted 143' TERM HUP
-trap cleanup EXIT
-
-# Run ------------------------------------------------------------------------
-
-echo "TAP version 13"
 n=0
 for b in $selected; do n=$((n + 1)); done
-echo "1..$n"
-echo "# kernel: $(uname -r), uid $(id -u), timeout ${timeout}s per binary"
+out "1..$n"
+out "# kernel: $(uname -r), uid $(id -u), timeout ${timeout}s per binary"
 
+# One owner of the system's settings for the whole run.
 if [ "$(id -u)" = 0 ]; then
-	snapshot
-	if [ ! -e /sys/kernel/debug/gup_test ] && ! grep -q ' /sys/kernel/debug debugfs ' /proc/mounts; then
-		mount -t debugfs none /sys/kernel/debug 2>/dev/null && mounted_debugfs=1
-	fi
-	reserve_hugetlb
+	for b in $selected; do
+		path=$(binary "$b")
+		[ -n "$path" ] || continue
+		state=$("$path" --state-guard=$$) || {
+			echo "$0: cannot start the owner of the system's settings" >&2
+			exit 1
+		}
+		export "${state?}"
+		break
+	done
 else
-	echo "# not root: cases that need root will SKIP"
+	out "# not root: cases that need root will SKIP"
 fi
+export PINSUITE_EMPTY_OK=1 PINSUITE_RUN_TIMEOUT="$timeout"
+
+bpid=""
+# shellcheck disable=SC2317 # called from the traps
+interrupted() {
+	# The binary's cases die with it; the guardian puts everything back.
+	[ -z "$bpid" ] || kill -TERM "$bpid" 2>/dev/null
+	exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM HUP
+
+# A binary's output, nested under the runner's TAP; what it says at the end.
+nest() {
+	totals="" nomatch=0 in_skips=0
+	while IFS= read -r line; do
+		out "# $line"
+		case $line in
+		"# Totals: "*) totals=$line ;;
+		"1..0 # SKIP no case matches"*) nomatch=1 ;;
+		"# Skipped cases by reason"*) in_skips=1; continue ;;
+		"#   "[0-9]*)
+			if [ $in_skips = 1 ]; then
+				r=${line#"#   "}
+				skips="$skips${r%% *}	${r#* }
+"
+			fi
+			continue ;;
+		esac
+		in_skips=0
+	done
+}
 
 num=0
 failed=0
 ran=0
+nomatch_all=1
 pass=0 fail=0 xfail=0 skip=0
+skips=""
 for b in $selected; do
 	num=$((num + 1))
 	path=$(binary "$b")
-	echo "# selftests: pinsuite: $b"
+	out "# selftests: pinsuite: $b"
 	if [ -z "$path" ]; then
-		echo "not ok $num selftests: pinsuite: $b # missing (not built?)"
+		out "not ok $num selftests: pinsuite: $b # missing (not built?)"
 		failed=1
 		continue
 	fi
 	start=$(date +%s)
-	rm -f "$state.fifo"
-	mkfifo "$state.fifo"
-	timeout -k 10 "$timeout" "$path" "$@" > "$state.fifo" 2>&1 &
+	fifo=$(mktemp -u "${TMPDIR:-/tmp}/pinsuite-out.XXXXXX")
+	mkfifo -m 600 "$fifo" || exit 1
+	"$path" "$@" >"$fifo" 2>&1 &
 	bpid=$!
-	nest < "$state.fifo" &
-	npid=$!
-	wait $bpid
-	echo $? > "$state.rc"
+	exec 5<"$fifo"
+	rm -f "$fifo"
+	nest <&5
+	exec 5<&-
+	wait "$bpid"
+	rc=$?
 	bpid=""
-	wait $npid
-	rc=$(cat "$state.rc")
 	took=$(($(date +%s) - start))
-	if [ -f "$state.totals" ]; then
+	[ $nomatch = 1 ] || nomatch_all=0
+	if [ -n "$totals" ]; then
 		read -r p f x s <<-EOF
-		$(sed 's/.*pass:\([0-9]*\) fail:\([0-9]*\) xfail:\([0-9]*\) xpass:[0-9]* skip:\([0-9]*\).*/\1 \2 \3 \4/' "$state.totals")
+		$(echo "$totals" | sed 's/.*pass:\([0-9]*\) fail:\([0-9]*\) xfail:\([0-9]*\) xpass:[0-9]* skip:\([0-9]*\).*/\1 \2 \3 \4/')
 		EOF
 		pass=$((pass + p)) fail=$((fail + f)) xfail=$((xfail + x)) skip=$((skip + s))
-		rm -f "$state.totals"
 	fi
-	echo "# $b: exit status $rc after ${took}s"
-	[ "$(id -u)" = 0 ] && restore
+	out "# $b: exit status $rc after ${took}s"
 	case $rc in
-	0) echo "ok $num selftests: pinsuite: $b"; ran=1 ;;
-	4) echo "ok $num selftests: pinsuite: $b # SKIP" ;;
-	124|137|143)
-		echo "not ok $num selftests: pinsuite: $b # TIMEOUT $timeout seconds"
-		failed=1 ;;
-	*) echo "not ok $num selftests: pinsuite: $b # exit=$rc"; failed=1 ;;
+	0) out "ok $num selftests: pinsuite: $b"; ran=1 ;;
+	4) out "ok $num selftests: pinsuite: $b # SKIP" ;;
+	124) out "not ok $num selftests: pinsuite: $b # TIMEOUT $timeout seconds"; failed=1 ;;
+	*) out "not ok $num selftests: pinsuite: $b # exit=$rc"; failed=1 ;;
 	esac
 done
 
-echo "# pinsuite cases: pass:$pass fail:$fail xfail:$xfail skip:$skip"
+out "# pinsuite cases: pass:$pass fail:$fail xfail:$xfail skip:$skip"
+if [ -n "$skips" ]; then
+	out "# Most cases skipped because (count, reason; all reasons are above):"
+	printf '%s' "$skips" | awk -F '\t' '{ n[$2] += $1 } END { for (r in n) printf "%d\t%s\n", n[r], r }' |
+		sort -rn | head -n 3 | while IFS='	' read -r c r; do
+			printf '#   %s %s\n' "$c" "$r" || exit 1
+		done || lost=1
+fi
+if [ -n "$junit" ]; then
+	python3 "$here/tools/pinsuite-report" junit "$PINSUITE_JSON" -o "$junit" ||
+		{ echo "$0: writing --junit $junit failed" >&2; lost=1; }
+fi
+if [ $lost = 1 ]; then
+	echo "$0: writing the results failed: output was lost" >&2
+	exit 1
+fi
+if [ $nomatch_all = 1 ] && [ $ran = 0 ] && [ $failed = 0 ]; then
+	echo "$0: no case of the selected binaries matches the -t patterns" >&2
+	exit 2
+fi
 [ $failed = 1 ] && exit 1
 [ $ran = 1 ] && exit 0
 exit 4

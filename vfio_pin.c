@@ -29,16 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/backing.h"
+#include "lib/case.h"
 #include "lib/edu.h"
-#include "lib/hints.h"
-#include "lib/ksft.h"
 #include "lib/observe.h"
-#include "lib/pin.h"
 #include "lib/pin_vfio.h"
 #include "lib/pincheck.h"
+#include "lib/release.h"
 #include "lib/sysstate.h"
-#include "lib/trigger.h"
 #include "lib/util.h"
 
 static const char *opt_device;
@@ -100,9 +97,8 @@ static size_t smallest_hugetlb(void)
 	return p->nr_hugetlb ? p->hugetlb_sizes[0] : 0;
 }
 
-/* The triggers @bk gets in the matrix of @path and @set (0: not there). */
-static unsigned int in_set(const struct backing *bk, enum vfio_path path, enum bk_set set,
-			   bool writable)
+/* The triggers @bk gets in the matrix of @set for @writable pins (0: none). */
+static unsigned int in_set(const struct backing *bk, enum bk_set set, bool writable)
 {
 	if (bk->flags & BKF_VARIANT)
 		return 0;
@@ -112,20 +108,14 @@ static unsigned int in_set(const struct backing *bk, enum vfio_path path, enum b
 	 */
 	if (writable && backing_is(bk, BKF_SHARED | BKF_DISK, 0))
 		return 0;
-	/*
-	 * Where the fix for it is missing, a R/O pin of a PMD-mapped file THP
-	 * in a COW mapping never returns (HINT_UNSHARE_PMD_LOOP), before any
-	 * trigger runs: one trigger says it all.
-	 */
-	if (!writable && bk->type == BK_SHMEM_LARGE && backing_is(bk, BKF_PRIVATE | BKF_PMD, 0))
-		return path == VP_TYPE1 || set == BS_ALL ? T(TRIG_WRITE) : 0;
 	if (set == BS_ALL)
 		return T_ALL;
 	/*
 	 * The device's set: the seeds' backings with writes, fork() and
 	 * mprotect(); anonymous memory and the zeropage also with the
 	 * kernel's own reasons to replace a page, which without iommufd
-	 * (no mock domain) nothing else covers.
+	 * (no mock domain) nothing else covers; a PMD-size shmem THP with a
+	 * write.
 	 */
 	switch (bk->type) {
 	case BK_ANON:
@@ -139,6 +129,8 @@ static unsigned int in_set(const struct backing *bk, enum vfio_path path, enum b
 		return bk->size == smallest_hugetlb() ? T_ALL : 0;
 	case BK_MEMFD:
 		return T_BASIC;
+	case BK_SHMEM_LARGE:
+		return bk->flags & BKF_PMD ? T(TRIG_WRITE) : 0;
 	case BK_DISK_FILE:
 		return bk->flags & BKF_PRIVATE ? T_BASIC : 0;
 	case BK_MEMFD_HUGETLB:
@@ -148,42 +140,34 @@ static unsigned int in_set(const struct backing *bk, enum vfio_path path, enum b
 	}
 }
 
-/* In the runner: skip a case whose path is unavailable without forking it. */
-static const char *precheck_path(const struct ksft_case *tc)
-{
-	/* Every argument of this binary's own cases starts with the path. */
-	return vfio_path_unavailable(*(const enum vfio_path *)tc->arg);
-}
-
-static const char *precheck_pin(const struct ksft_case *tc)
-{
-	const struct pincheck *pc = tc->arg;
-
-	return pc->pin->need.check ? pc->pin->need.check() : NULL;
-}
-
+/*
+ * What the cases guard, whatever the path: R/O maps what a R/O long-term
+ * pin guards (ro_pin_tags), R/W maps what fork() of a pinned page guards.
+ */
 static void add_matrix(const struct matrix *mx)
 {
 	const struct backing *const *bks;
-	struct pincheck pc = { .pin = pin_vfio_for(mx->path) };
+	struct pcase c = { .pin = pin_vfio_for(mx->path) };
 	unsigned int t, trigs;
 	int w, i, nr;
 
 	bks = backings(&nr);
 	for (w = 0; w < 2; w++) {
-		pc.writable = w;
-		pc.dir = w ? mx->rw_dir : PC_PIN_READS;
+		c.writable = w;
+		c.what = w ? mx->rw_what : mx->ro_what;
+		c.dir = w ? mx->rw_dir : PC_PIN_READS;
 		trigs = w ? mx->rw_trigs : mx->ro_trigs;
 		for (t = 0; t < ARRAY_SIZE(matrix_triggers); t++) {
 			if (!(trigs & T(matrix_triggers[t])))
 				continue;
-			pc.trig = &triggers[matrix_triggers[t]];
+			c.trig = &triggers[matrix_triggers[t]];
 			for (i = 0; i < nr; i++) {
-				pc.bk = bks[i];
-				if ((in_set(pc.bk, mx->path, mx->set, w) & T(pc.trig->id)) &&
-				    trigger_applies(pc.trig, pc.bk))
-					pincheck_add(&pc, w ? mx->rw_what : mx->ro_what)->precheck =
-						precheck_pin;
+				c.bk = bks[i];
+				if (!(in_set(c.bk, mx->set, w) & T(c.trig->id)) ||
+				    !trigger_applies(c.trig, c.bk))
+					continue;
+				c.tags = tags_select(w ? fork_tags : ro_pin_tags, c.bk);
+				pincheck_add(&c);
 			}
 		}
 	}
@@ -205,19 +189,18 @@ static const char *path_label(enum vfio_path path)
 	}
 }
 
+/* The feature probe of each path, as a need. */
+static const char *(*const path_check[VP_NR])(void) = {
+	[VP_TYPE1] = vfio_type1_unavailable,
+	[VP_CDEV] = vfio_cdev_unavailable,
+	[VP_MOCK] = iommufd_mock_unavailable,
+	[VP_COMPAT] = iommufd_compat_unavailable,
+};
+
 /* The memlock figure each path charges: type1 locked_vm, iommufd pinned_vm. */
 static const char *charge_field(enum vfio_path path)
 {
 	return path == VP_TYPE1 ? "VmLck" : "VmPin";
-}
-
-static bool skip_unavailable(enum vfio_path path)
-{
-	const char *why = vfio_path_unavailable(path);
-
-	if (why)
-		ksft_case_skip("%s", why);
-	return why;
 }
 
 /* @n pages of private anon memory, base pages, written (or read) once. */
@@ -236,14 +219,30 @@ static char *anon_pages(size_t n, bool write)
 	return p;
 }
 
+/* Open a context; a failure is an error of the case (the path was probed). */
 static bool open_ctx(struct vfio_ctx *c, enum vfio_path path, bool device)
 {
 	char why[KSFT_REASON_MAX];
 	int ret = vfio_ctx_open(c, path, device, why, sizeof(why));
 
 	if (ret)
-		ksft_case_fail("%s", why);
+		obs_error(why, 0);
 	return !ret;
+}
+
+static struct pcase path_case(enum vfio_path path, enum property prop, observe_fn fn)
+{
+	struct pcase c = {
+		.prop = prop,
+		.what = path_label(path),
+		.pin = pin_vfio_for(path),
+		.writable = true,
+		.observe = fn,
+		.param = path,
+	};
+
+	c.need.check = path_check[path];
+	return c;
 }
 
 /* Outcome as expected: what the kernel refuses --------------------------- */
@@ -255,38 +254,6 @@ enum conf_kind {
 	CONF_RO_PROT_READ,
 	CONF_ENTRY_LIMIT,
 };
-
-struct conf_arg {
-	enum vfio_path path;
-	enum conf_kind kind;
-};
-
-static const char *errname(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case EEXIST:
-		return "EEXIST";
-	case EINVAL:
-		return "EINVAL";
-	case EFAULT:
-		return "EFAULT";
-	case ENOSPC:
-		return "ENOSPC";
-	case ENOMEM:
-		return "ENOMEM";
-	default:
-		return strerror(err);
-	}
-}
-
-static void conf_result(const char *what, int got, int want)
-{
-	ksft_print_msg("%s: %s (expected %s)\n", what, errname(-got), errname(want));
-	ksft_case_result(-got == want ? KSFT_PASS : KSFT_FAIL, "%s: got %s, expected %s", what,
-			 errname(-got), errname(want));
-}
 
 #define DMA_ENTRY_LIMIT	"/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
 #define ENTRY_LIMIT	4
@@ -301,12 +268,13 @@ static void conf_entry_limit(void)
 	long avail;
 
 	if (!p) {
-		ksft_case_fail("mmap: %s", strerror(errno));
+		obs_error("mmap", errno);
 		return;
 	}
 	ret = sysstate_write(DMA_ENTRY_LIMIT, "4");
 	if (ret) {
-		ksft_case_skip("cannot lower %s: %s", DMA_ENTRY_LIMIT, strerror(-ret));
+		obs_unmet("cannot lower vfio_iommu_type1's dma_entry_limit", "%s: %s",
+			  DMA_ENTRY_LIMIT, strerror(-ret));
 		return;
 	}
 	/* The limit is read when the container is opened; put it back at once. */
@@ -325,60 +293,58 @@ static void conf_entry_limit(void)
 	ksft_print_msg("dma_entry_limit %d: DMA_AVAIL %ld after open; %d one-page maps worked\n",
 		       ENTRY_LIMIT, avail, n);
 	if (n < ENTRY_LIMIT)
-		ksft_case_fail("map %d of %d within the limit failed: %s", n + 1, ENTRY_LIMIT,
-			       strerror(-ret));
+		obs_broken(SYM_REFUSED, "map %d of %d within dma_entry_limit failed: %s", n + 1,
+			   ENTRY_LIMIT, strerror(-ret));
 	else
-		conf_result("map beyond dma_entry_limit", ret, ENOSPC);
+		obs_call("map beyond dma_entry_limit", ret, false, ps);
 	vfio_ctx_close(&c);
 }
 
-static void conf_case(const struct ksft_case *tc)
+static void conf_observe(const struct pcase *pc)
 {
-	const struct conf_arg *a = tc->arg;
+	enum vfio_path path = (enum vfio_path)(pc->param & 0xff);
+	enum conf_kind kind = (enum conf_kind)(pc->param >> 8);
 	size_t ps = page_size(), len = 4 * ps;
 	struct vfio_ctx c;
 	char *p;
 	int ret;
 
-	if (skip_unavailable(a->path))
-		return;
-	if (a->kind == CONF_ENTRY_LIMIT) {
+	if (kind == CONF_ENTRY_LIMIT) {
 		conf_entry_limit();
 		return;
 	}
 	p = anon_pages(4, true);
 	if (!p) {
-		ksft_case_fail("mmap: %s", strerror(errno));
+		obs_error("mmap", errno);
 		return;
 	}
-	if (!open_ctx(&c, a->path, false))
+	if (!open_ctx(&c, path, false))
 		return;
-	switch (a->kind) {
+	obs_phase(PH_PIN);
+	switch (kind) {
 	case CONF_OVERLAP:
 		ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, true);
 		if (ret) {
-			ksft_case_fail("the first map failed: %s", strerror(-ret));
+			obs_error("the first map", -ret);
 			break;
 		}
 		/* Half on the first mapping, half beyond it. */
 		ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE + len / 2, len, true);
-		conf_result("map overlapping an existing mapping", ret, EEXIST);
+		obs_call("map overlapping an existing mapping", ret, true, len);
 		break;
 	case CONF_MISALIGNED:
 		ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE + 512, len, true);
-		conf_result("map at an IOVA 512 bytes off alignment", ret, EINVAL);
+		obs_call("map at an IOVA 512 bytes off alignment", ret, true, len);
 		break;
 	case CONF_RW_PROT_READ:
 	case CONF_RO_PROT_READ:
 		if (mprotect(p, len, PROT_READ)) {
-			ksft_case_fail("mprotect: %s", strerror(errno));
+			obs_error("mprotect", errno);
 			break;
 		}
-		ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, a->kind == CONF_RW_PROT_READ);
-		if (a->kind == CONF_RW_PROT_READ)
-			conf_result("R/W map of a PROT_READ mapping", ret, EFAULT);
-		else
-			conf_result("R/O map of a PROT_READ mapping", ret, 0);
+		ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, kind == CONF_RW_PROT_READ);
+		obs_call(kind == CONF_RW_PROT_READ ? "R/W map of a PROT_READ mapping" :
+			 "R/O map of a PROT_READ mapping", ret, true, len);
 		break;
 	default:
 		break;
@@ -391,96 +357,94 @@ static void add_conformance(void)
 {
 	static const struct {
 		enum conf_kind kind;
+		int err;
 		const char *what;
 	} kinds[] = {
-		{ CONF_OVERLAP, "map overlapping an existing mapping fails with EEXIST" },
-		{ CONF_MISALIGNED, "map at a misaligned IOVA fails with EINVAL" },
-		{ CONF_RW_PROT_READ, "R/W map of a PROT_READ mapping fails with EFAULT" },
-		{ CONF_RO_PROT_READ, "R/O map of a PROT_READ mapping works" },
-		{ CONF_ENTRY_LIMIT, "map beyond dma_entry_limit fails with ENOSPC" },
+		{ CONF_OVERLAP, EEXIST, "map overlapping an existing mapping fails with EEXIST" },
+		{ CONF_MISALIGNED, EINVAL, "map at a misaligned IOVA fails with EINVAL" },
+		{ CONF_RW_PROT_READ, EFAULT, "R/W map of a PROT_READ mapping fails with EFAULT" },
+		{ CONF_RO_PROT_READ, 0, "R/O map of a PROT_READ mapping works" },
+		{ CONF_ENTRY_LIMIT, ENOSPC, "map beyond dma_entry_limit fails with ENOSPC" },
 	};
-	struct conf_arg a;
 	unsigned int k;
+	int path;
 
-	for (a.path = 0; a.path < VP_NR; a.path++) {
+	for (path = 0; path < VP_NR; path++) {
 		for (k = 0; k < ARRAY_SIZE(kinds); k++) {
-			a.kind = kinds[k].kind;
+			struct pcase c = path_case(path, P_OUTCOME, conf_observe);
+
 			/* dma_entry_limit is a knob of vfio_iommu_type1 alone. */
-			if (a.kind == CONF_ENTRY_LIMIT && a.path != VP_TYPE1)
+			if (kinds[k].kind == CONF_ENTRY_LIMIT && path != VP_TYPE1)
 				continue;
-			ksft_case_add(conf_case, &a, sizeof(a),
-				      "Longterm pin outcome as expected: %s %s",
-				      path_label(a.path), kinds[k].what)->precheck = precheck_path;
+			c.param = path | (kinds[k].kind << 8);
+			c.expect = EXP_ERRNO;
+			c.want_err = kinds[k].err;
+			c.writable = kinds[k].kind != CONF_RO_PROT_READ;
+			pcase_add(&c, "%s %s", path_label(path), kinds[k].what);
 		}
 	}
 }
 
 /* A R/O map keeps the device from writing --------------------------------- */
 
-struct rowrite_arg {
-	enum vfio_path path;
-	const struct backing *bk;
-};
-
-static void rowrite_case(const struct ksft_case *tc)
+static const char *edu_unavailable(void)
 {
-	const struct rowrite_arg *a = tc->arg;
-	const struct need *needs[] = { &a->bk->need };
-	char *bounce = NULL;
-	size_t ps = page_size(), cnt = 2048;
+	return vfio_device_is_edu() ? NULL :
+	       "needs a device that can be made to DMA (a QEMU edu device)";
+}
+
+static void rowrite_observe(const struct pcase *pc)
+{
+	enum vfio_path path = (enum vfio_path)pc->param;
 	bool mapped = false, bmapped = false;
+	size_t ps = page_size(), cnt = 2048;
+	char *bounce = NULL;
 	struct vfio_ctx c;
 	struct mem m;
 	ssize_t off;
 	int ret;
 
-	if (skip_unavailable(a->path))
+	if (!mem_setup_obs(&m, pc->bk))
 		return;
-	if (!vfio_device_is_edu()) {
-		ksft_case_skip("needs a device that can be made to DMA (edu); %s is not one",
-			       vfio_device());
-		return;
-	}
-	if (!mem_setup_case(&m, a->bk, needs, ARRAY_SIZE(needs)))
-		return;
-	if (!open_ctx(&c, a->path, true))
+	if (!open_ctx(&c, path, true))
 		goto teardown;
 	bounce = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (bounce == MAP_FAILED) {
 		bounce = NULL;
-		ksft_case_fail("mmap: %s", strerror(errno));
+		obs_error("mmap", errno);
 		goto close;
 	}
 	memset(bounce, PAT_DEVICE, ps);
 	ret = vfio_ctx_map(&c, bounce, VFIO_IOVA_BOUNCE, ps, true);
 	if (ret) {
-		ksft_case_fail("mapping the bounce page R/W: %s", strerror(-ret));
+		obs_error("mapping the bounce page R/W", -ret);
 		goto close;
 	}
 	bmapped = true;
+	obs_phase(PH_PIN);
 	ret = vfio_ctx_map(&c, m.addr, VFIO_IOVA_PIN, ps, break_rowrite);
 	if (ret) {
-		ksft_case_fail("mapping the %s R/O: %s", a->bk->name, strerror(-ret));
+		obs_call("the R/O map", ret, true, ps);
 		goto close;
 	}
 	mapped = true;
 	if (break_rowrite)
 		ksft_print_msg("selftest break: the range is mapped READ|WRITE\n");
 	/* The device's buffer gets PAT_DEVICE, then goes to the R/O IOVA. */
+	obs_phase(PH_CHECK);
 	ret = edu_dma_from_ram(&c.edu, VFIO_IOVA_BOUNCE, 0, cnt);
 	if (!ret)
 		ret = edu_dma_to_ram(&c.edu, 0, VFIO_IOVA_PIN, cnt);
 	if (ret) {
-		ksft_case_fail("edu DMA: %s", strerror(-ret));
+		obs_error("edu DMA", -ret);
 		goto close;
 	}
 	off = first_not(m.addr, m.initial, cnt);
 	if (off < 0 && m.ro)
 		off = first_not(m.ro, m.initial, cnt);
 	if (off >= 0) {
-		ksft_print_msg("the device wrote through the R/O map: byte 0x%zx holds 0x%02x, expected 0x%02x\n",
-			       (size_t)off, (unsigned char)m.addr[off], m.initial);
-		ksft_case_fail("a READ-only DMA mapping let the device write");
+		obs_broken(SYM_STALE, "a READ-only DMA mapping let the device write: byte 0x%zx holds 0x%02x, expected 0x%02x",
+			   (size_t)off, (unsigned char)m.addr[off], m.initial);
 		goto close;
 	}
 	/* The same transfer to the R/W bounce page must land. */
@@ -488,13 +452,14 @@ static void rowrite_case(const struct ksft_case *tc)
 	ret = edu_dma_to_ram(&c.edu, 0, VFIO_IOVA_BOUNCE, cnt);
 	off = ret ? 0 : first_not(bounce, PAT_DEVICE, cnt);
 	if (ret || off >= 0) {
-		ksft_case_fail("control: the device's write to the R/W bounce page did not land (%s)",
-			       ret ? strerror(-ret) : "bytes differ");
+		obs_error("control: the device's write to the R/W bounce page did not land",
+			  ret ? -ret : 0);
 		goto close;
 	}
 	ksft_print_msg("device write to the R/O IOVA dropped (the IOMMU logs a DMA write fault), the same write to a R/W IOVA landed\n");
-	ksft_case_pass();
+	obs_held();
 close:
+	obs_phase(PH_RELEASE);
 	if (mapped)
 		vfio_ctx_unmap(&c, VFIO_IOVA_PIN, ps, NULL);
 	if (bmapped)
@@ -509,19 +474,22 @@ teardown:
 static void add_rowrite(void)
 {
 	const struct backing *const *bks;
-	struct rowrite_arg a;
-	int i, nr;
+	int path, i, nr;
 
 	bks = backings(&nr);
-	for (a.path = VP_TYPE1; a.path <= VP_CDEV; a.path++) {
+	for (path = VP_TYPE1; path <= VP_CDEV; path++) {
 		for (i = 0; i < nr; i++) {
-			a.bk = bks[i];
-			if (a.bk->type != BK_ANON && a.bk->type != BK_ZEROPAGE &&
-			    !(a.bk->type == BK_MEMFD && (a.bk->flags & BKF_PRIVATE)))
+			struct pcase c = path_case(path, P_OUTCOME, rowrite_observe);
+
+			if (bks[i]->type != BK_ANON && bks[i]->type != BK_ZEROPAGE &&
+			    !(bks[i]->type == BK_MEMFD && (bks[i]->flags & BKF_PRIVATE)))
 				continue;
-			ksft_case_add(rowrite_case, &a, sizeof(a),
-				      "Longterm pin outcome as expected: %s R/O map keeps the device from writing, %s",
-				      path_label(a.path), a.bk->name)->precheck = precheck_path;
+			c.bk = bks[i];
+			c.writable = false;
+			c.need.check = edu_unavailable;
+			c.tags = tags_select(ro_pin_tags, c.bk);
+			pcase_add(&c, "%s R/O map keeps the device from writing, %s", path_label(path),
+				  c.bk->name);
 		}
 	}
 }
@@ -538,15 +506,11 @@ enum charge_kind {
 	CHARGE_LIMIT,		/* unprivileged, beyond RLIMIT_MEMLOCK */
 };
 
-struct charge_arg {
-	enum vfio_path path;
-	enum charge_kind kind;
-};
-
-static void charge_case(const struct ksft_case *tc)
+static void charge_observe(const struct pcase *pc)
 {
-	const struct charge_arg *a = tc->arg;
-	const char *field = charge_field(a->path);
+	enum vfio_path path = (enum vfio_path)(pc->param & 0xff);
+	enum charge_kind kind = (enum charge_kind)(pc->param >> 8);
+	const char *field = charge_field(path);
 	size_t ps = page_size(), len = CHARGE_PAGES * ps;
 	long base, mapped, after, kb = (long)(len >> 10);
 	struct vfio_ctx c;
@@ -554,46 +518,45 @@ static void charge_case(const struct ksft_case *tc)
 	char *p;
 	int ret;
 
-	if (skip_unavailable(a->path))
-		return;
-	p = anon_pages(CHARGE_PAGES, a->kind != CHARGE_ZERO);
+	p = anon_pages(CHARGE_PAGES, kind != CHARGE_ZERO);
 	if (!p) {
-		ksft_case_fail("mmap: %s", strerror(errno));
+		obs_error("mmap", errno);
 		return;
 	}
-	if (!open_ctx(&c, a->path, false))
+	if (!open_ctx(&c, path, false))
 		return;
 	base = proc_status_kb(field);
-	ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, a->kind == CHARGE_RW);
+	obs_phase(PH_PIN);
+	ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, kind == CHARGE_RW);
 	mapped = proc_status_kb(field);
 	if (ret) {
-		ksft_case_fail("mapping %ld kB: %s", kb, strerror(-ret));
+		obs_call("the map", ret, true, len);
 		goto close;
 	}
+	obs_phase(PH_RELEASE);
 	ret = vfio_ctx_unmap(&c, VFIO_IOVA_SPARE, len, &unmapped);
 	after = proc_status_kb(field);
 	ksft_print_msg("%s %s map of %d %s pages (%ld kB): %s %ld -> %ld -> %ld kB after unmap (VmLck %ld kB, VmPin %ld kB now)\n",
-		       path_label(a->path), a->kind == CHARGE_RW ? "R/W" : "R/O", CHARGE_PAGES,
-		       a->kind == CHARGE_ZERO ? "read-faulted (shared zeropage)" : "written anon",
+		       path_label(path), kind == CHARGE_RW ? "R/W" : "R/O", CHARGE_PAGES,
+		       kind == CHARGE_ZERO ? "read-faulted (shared zeropage)" : "written anon",
 		       kb, field, base, mapped, after, proc_status_kb("VmLck"),
 		       proc_status_kb("VmPin"));
-	if (ret || unmapped != len) {
-		ksft_case_fail("unmap: %s, %llu of %zu bytes", strerror(-ret),
-			       (unsigned long long)unmapped, len);
-	} else if (after != base) {
-		ksft_case_fail("%s did not return to its baseline after unmap: %+ld kB", field,
-			       after - base);
-	} else if (a->kind == CHARGE_ZERO) {
+	if (ret || unmapped != len)
+		obs_error("unmap", ret ? -ret : EIO);
+	else if (after != base)
+		obs_broken(SYM_KEPT, "%s did not return to its value before the map: %+ld kB",
+			   field, after - base);
+	else if (kind == CHARGE_ZERO && (mapped - base < 0 || mapped - base > kb))
+		obs_broken(SYM_KEPT, "%s grew by %+ld kB for %ld kB mapped", field, mapped - base, kb);
+	else if (kind != CHARGE_ZERO && mapped - base != kb)
+		obs_broken(SYM_KEPT, "%s grew by %+ld kB, expected the mapped %ld kB", field,
+			   mapped - base, kb);
+	else
+		obs_held();
+	if (kind == CHARGE_ZERO)
 		ksft_print_msg("measured: %ld pages of the former zeropage charged %+ld kB in all, %.1f kB each (0 = the zeropage itself was pinned, uncharged; %zu = unshared into anon pages)\n",
 			       (long)CHARGE_PAGES, mapped - base,
 			       (double)(mapped - base) / CHARGE_PAGES, ps >> 10);
-		ksft_case_result(mapped - base >= 0 && mapped - base <= kb ? KSFT_PASS : KSFT_FAIL,
-				 "%s grew by %+ld kB for %ld kB mapped", field, mapped - base, kb);
-	} else {
-		ksft_case_result(mapped - base == kb ? KSFT_PASS : KSFT_FAIL,
-				 "%s grew by %+ld kB, expected the mapped %ld kB", field,
-				 mapped - base, kb);
-	}
 close:
 	vfio_ctx_close(&c);
 	munmap(p, len);
@@ -601,35 +564,34 @@ close:
 
 /*
  * In a child: open as root, drop to an unprivileged user without
- * CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK, map 16 times the limit.
- * Exit status: 0 refused with ENOMEM and nothing charged, 1 not.
+ * CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK, map 16 times the limit;
+ * the child records what happened (the report is shared).
  */
-static int charge_beyond_limit(enum vfio_path path)
+static void charge_beyond_limit(enum vfio_path path)
 {
 	unsigned long limit = break_memlock ? 64UL << 20 : MEMLOCK_LIMIT;
 	const char *field = charge_field(path);
 	size_t len = 16 * MEMLOCK_LIMIT;
 	long base, after, lck0, lck1;
-	char why[KSFT_REASON_MAX];
 	struct vfio_ctx c;
 	char *p;
 	int ret;
 
 	p = anon_pages(len / page_size(), true);
-	if (!p)
-		return 1;
-	ret = vfio_ctx_open(&c, path, false, why, sizeof(why));
-	if (ret) {
-		ksft_print_msg("%s\n", why);
-		return 1;
+	if (!p) {
+		obs_error("mmap", errno);
+		return;
 	}
+	if (!open_ctx(&c, path, false))
+		return;
 	ret = drop_privileges(limit);
 	if (ret) {
-		ksft_print_msg("dropping privileges: %s\n", strerror(-ret));
-		return 1;
+		obs_error("dropping privileges", -ret);
+		return;
 	}
 	base = proc_status_kb(field);
 	lck0 = proc_status_kb("VmLck");
+	obs_phase(PH_PIN);
 	ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, true);
 	after = proc_status_kb(field);
 	lck1 = proc_status_kb("VmLck");
@@ -637,61 +599,45 @@ static int charge_beyond_limit(enum vfio_path path)
 		       (int)getuid(), limit >> 10, len >> 10, ret ? strerror(-ret) : "mapped",
 		       field, base, after, path == VP_TYPE1 ? "" : lck1 == lck0 ?
 		       ", VmLck unchanged" : ", VmLck changed");
+	if (ret && (after != base || lck1 != lck0))
+		obs_broken(SYM_KEPT, "the refused map left %s %+ld kB, VmLck %+ld kB", field,
+			   after - base, lck1 - lck0);
+	else
+		obs_call("a map beyond RLIMIT_MEMLOCK", ret, true, len);
 	if (!ret)
 		vfio_ctx_unmap(&c, VFIO_IOVA_SPARE, len, NULL);
 	vfio_ctx_close(&c);
-	return ret == -ENOMEM && after == base && lck1 == lck0 ? 0 : 1;
 }
 
-static void charge_limit_case(const struct ksft_case *tc)
+static void charge_limit_observe(const struct pcase *pc)
 {
-	const struct charge_arg *a = tc->arg;
 	struct kid k;
-	pid_t pid;
+	pid_t pid = kid_fork(&k);
 
-	if (skip_unavailable(a->path))
-		return;
-	pid = kid_fork(&k);
 	if (pid < 0) {
-		ksft_case_fail("fork: %s", strerror(errno));
+		obs_error("fork", errno);
 		return;
 	}
 	if (!pid) {
-		int ret = charge_beyond_limit(a->path);
-
+		charge_beyond_limit((enum vfio_path)(pc->param & 0xff));
 		fflush(stdout);
-		_exit(ret);
+		_exit(0);
 	}
-	ksft_case_result(kid_finish(&k, false) == 0 ? KSFT_PASS : KSFT_FAIL,
-			 "a map beyond RLIMIT_MEMLOCK must fail with ENOMEM and charge nothing");
+	if (kid_finish(&k, false) && !obs_recorded())
+		obs_error("the unprivileged child", ECHILD);
 }
 
 /* All pins released ------------------------------------------------------ */
 
 #define RELEASE_PAGES	64
 
-/* Wait a moment for the counters to balance; the last reading in @c. */
-static bool balanced(const struct pin_counters *c0, struct pin_counters *c)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		pin_counters_read(c);
-		if (c->acquired - c0->acquired == c->released - c0->released)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
 /* In a child: map and exit without unmapping (with break=leak keep a holder). */
-static int map_and_exit(enum vfio_path path)
+static int map_and_exit(enum vfio_path path, char *p)
 {
-	char why[KSFT_REASON_MAX], *p = anon_pages(RELEASE_PAGES, true);
+	char why[KSFT_REASON_MAX];
 	struct vfio_ctx c;
 
-	if (!p || vfio_ctx_open(&c, path, false, why, sizeof(why)))
+	if (vfio_ctx_open(&c, path, false, why, sizeof(why)))
 		return 1;
 	if (vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, RELEASE_PAGES * page_size(), true))
 		return 1;
@@ -703,73 +649,57 @@ static int map_and_exit(enum vfio_path path)
 	return 0;
 }
 
-static void release_case(const struct ksft_case *tc)
+static void release_observe(const struct pcase *pc)
 {
-	const struct charge_arg *a = tc->arg;
-	bool on_exit = a->kind != 0;
+	enum vfio_path path = (enum vfio_path)(pc->param & 0xff);
+	bool on_exit = pc->param >> 8;
 	size_t len = RELEASE_PAGES * page_size();
-	struct pin_counters c0, c1 = { 0 }, c2;
+	struct release r;
 	struct vfio_ctx c;
-	char *p = NULL;
-	int ret = 0;
+	struct kid k;
+	char *p;
+	int ret;
 
-	if (skip_unavailable(a->path))
-		return;
-	if (!pin_counters_read(&c0)) {
-		ksft_case_skip("no nr_foll_pin_acquired in /proc/vmstat (kernel before 5.7)");
+	p = anon_pages(RELEASE_PAGES, true);
+	if (!p) {
+		obs_error("mmap", errno);
 		return;
 	}
 	if (on_exit) {
-		struct kid k;
-		pid_t pid = kid_fork(&k);
-
-		if (pid < 0) {
-			ksft_case_fail("fork: %s", strerror(errno));
+		/* The child's charge goes with it: the machine's count is the witness. */
+		release_before(&r, NULL, NULL, len);
+		obs_phase(PH_PIN);
+		if (kid_fork(&k) < 0) {
+			obs_error("fork", errno);
 			return;
 		}
-		if (!pid)
-			_exit(map_and_exit(a->path));
+		if (!k.pid)
+			_exit(map_and_exit(path, p));
+		obs_phase(PH_RELEASE);
 		ret = kid_finish(&k, false);
 		if (ret) {
-			ksft_case_fail("the child could not map %zu kB", len >> 10);
+			obs_error("the child could not map its pages", 0);
 			return;
 		}
-	} else {
-		p = anon_pages(RELEASE_PAGES, true);
-		if (!p) {
-			ksft_case_fail("mmap: %s", strerror(errno));
-			return;
-		}
-		if (!open_ctx(&c, a->path, false))
-			return;
-		ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, true);
-		pin_counters_read(&c1);
-		if (!ret && !break_leak)
-			vfio_ctx_unmap(&c, VFIO_IOVA_SPARE, len, NULL);
-		if (ret) {
-			ksft_case_fail("mapping %zu kB: %s", len >> 10, strerror(-ret));
-			vfio_ctx_close(&c);
-			return;
-		}
-		if (c1.acquired - c0.acquired < RELEASE_PAGES) {
-			ksft_case_fail("the map counted %lu pins for %d pages",
-				       c1.acquired - c0.acquired, RELEASE_PAGES);
-			vfio_ctx_close(&c);
-			return;
-		}
+		release_after(&r, "after the mapping process exited");
+		return;
 	}
-	ret = balanced(&c0, &c2);
-	ksft_print_msg("%s: nr_foll_pin_acquired +%lu, nr_foll_pin_released +%lu%s\n",
-		       path_label(a->path), c2.acquired - c0.acquired, c2.released - c0.released,
-		       on_exit ? " after the mapping process exited" : " after unmap");
-	if (on_exit && c2.acquired - c0.acquired < RELEASE_PAGES)
-		ksft_case_fail("the child's map counted only %lu pins for %d pages",
-			       c2.acquired - c0.acquired, RELEASE_PAGES);
-	else
-		ksft_case_result(ret ? KSFT_PASS : KSFT_FAIL,
-				 "acquired and released FOLL_PIN counts must balance");
-	if (!on_exit)
+	if (!open_ctx(&c, path, false))
+		return;
+	release_before(&r, charge_field(path), p, len);
+	obs_phase(PH_PIN);
+	ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, true);
+	if (ret) {
+		obs_call("the map", ret, true, len);
 		vfio_ctx_close(&c);
+		return;
+	}
+	release_pinned(&r);
+	obs_phase(PH_RELEASE);
+	if (!break_leak)
+		vfio_ctx_unmap(&c, VFIO_IOVA_SPARE, len, NULL);
+	release_after(&r, "after unmap");
+	vfio_ctx_close(&c);
 }
 
 static void add_accounting(void)
@@ -783,26 +713,31 @@ static void add_accounting(void)
 		{ CHARGE_ZERO, "R/O map of the shared zeropage, %s charge measured, drops back after unmap" },
 		{ CHARGE_LIMIT, "map beyond RLIMIT_MEMLOCK fails with ENOMEM and charges nothing, unprivileged" },
 	};
-	struct charge_arg a;
 	char what[160];
 	unsigned int k;
+	int path;
 
-	for (a.path = 0; a.path < VP_NR; a.path++) {
+	for (path = 0; path < VP_NR; path++) {
 		for (k = 0; k < ARRAY_SIZE(kinds); k++) {
-			a.kind = kinds[k].kind;
-			snprintf(what, sizeof(what), kinds[k].what, charge_field(a.path));
-			ksft_case_add(a.kind == CHARGE_LIMIT ? charge_limit_case : charge_case,
-				      &a, sizeof(a), "Memlock charge as expected: %s %s",
-				      path_label(a.path), what)->precheck = precheck_path;
+			struct pcase c = path_case(path, P_MEMLOCK, charge_observe);
+
+			c.param = path | (kinds[k].kind << 8);
+			c.writable = kinds[k].kind == CHARGE_RW || kinds[k].kind == CHARGE_LIMIT;
+			if (kinds[k].kind == CHARGE_LIMIT) {
+				c.observe = charge_limit_observe;
+				c.expect = EXP_ERRNO;
+				c.want_err = ENOMEM;
+			}
+			snprintf(what, sizeof(what), kinds[k].what, charge_field(path));
+			pcase_add(&c, "%s %s", path_label(path), what);
 		}
-		a.kind = 0;
-		ksft_case_add(release_case, &a, sizeof(a),
-			      "All pins released: %s, FOLL_PIN counters balance after unmap",
-			      path_label(a.path))->precheck = precheck_path;
-		a.kind = 1;
-		ksft_case_add(release_case, &a, sizeof(a),
-			      "All pins released: %s, FOLL_PIN counters balance after the process exits",
-			      path_label(a.path))->precheck = precheck_path;
+		for (k = 0; k < 2; k++) {
+			struct pcase c = path_case(path, P_RELEASED, release_observe);
+
+			c.param = path | (k << 8);
+			pcase_add(&c, "%s, pins gone %s", path_label(path),
+				  k ? "after the process exits" : "after unmap");
+		}
 	}
 }
 
@@ -812,7 +747,6 @@ static void enumerate(void)
 {
 	unsigned int i;
 
-	vfio_device_select(opt_device, opt_allow_rebind);
 	for (i = 0; i < ARRAY_SIZE(matrices); i++)
 		add_matrix(&matrices[i]);
 	add_rowrite();
@@ -820,11 +754,14 @@ static void enumerate(void)
 	add_accounting();
 }
 
+static int validate(char *why, size_t len)
+{
+	return vfio_device_select(opt_device, opt_allow_rebind, why, len);
+}
+
 static void setup(void)
 {
 	vfio_prepare();
-	/* A private hugetlb pin, its COW copy and a child's copy. */
-	hugetlb_reserve_all(4);
 }
 
 enum { OPT_DEVICE = 0x2000, OPT_ALLOW_REBIND, OPT_EDU_POLL };
@@ -836,7 +773,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int option(int opt, const char *arg)
+static int vfio_option(int opt, const char *arg, char *why, size_t len)
 {
 	switch (opt) {
 	case OPT_DEVICE:
@@ -849,17 +786,18 @@ static int option(int opt, const char *arg)
 		vfio_edu_poll = true;
 		return 0;
 	}
+	snprintf(why, len, "unknown option");
 	return -1;
 }
 
 static const struct ksft_break breaks[] = {
 	{ "rowrite", "map R/W where a R/O map is tested", &break_rowrite, 1 },
 	{ "memlock", "raise RLIMIT_MEMLOCK above the map", &break_memlock, 1 },
-	{ "leak", "keep the pins when the counters are read", &break_leak, 1 },
+	{ "leak", "keep the pins when the release is checked", &break_leak, 1 },
 	{ NULL, NULL, NULL, 0 },
 };
 
-static const struct ksft_suite suite = {
+static const struct pinsuite suite = {
 	.name = "vfio_pin",
 	.summary = "Long-term pins through VFIO type1, the VFIO cdev with iommufd, an iommufd\n"
 		   "mock domain and iommufd's type1 compat ioctls: device DMA (QEMU edu), the\n"
@@ -873,15 +811,18 @@ static const struct ksft_suite suite = {
 		 "                          (put back when the run ends, also if it is killed)\n"
 		 "      --edu-poll          wait for edu DMA by polling instead of its MSI\n",
 	.longopts = longopts,
-	.option = option,
-	.breaks = { pincheck_breaks, breaks },
+	.option = vfio_option,
+	.validate = validate,
+	.breaks = breaks,
 	.enumerate = enumerate,
 	.setup = setup,
 	/* A case takes seconds; a stuck one should not hold the run for long. */
 	.timeout = 30,
+	/* A private hugetlb pin, its COW copy and a child's copy. */
+	.hugetlb_pages = 4,
 };
 
 int main(int argc, char **argv)
 {
-	ksft_main(&suite, argc, argv);
+	pinsuite_main(&suite, argc, argv);
 }

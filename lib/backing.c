@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "case.h"
 #include "ksft.h"
 #include "observe.h"
 #include "sysstate.h"
@@ -72,8 +73,8 @@ static void add_thp(size_t size)
 	bk[i++] = add(BK_THP, anon, size, "THP (%zu kB)", kb);
 	bk[i++] = add(BK_THP_SWAPOUT, swp, size, "swapped-out THP (%zu kB)", kb);
 	if (size == platform()->pmd_size) {
-		bk[i++] = add(BK_THP_PTE, anon, size, "PTE-mapped THP (%zu kB)", kb);
-		bk[i++] = add(BK_THP_PTE_SWAPOUT, swp, size,
+		bk[i++] = add(BK_THP_PTE, anon | BKF_PTEMAP, size, "PTE-mapped THP (%zu kB)", kb);
+		bk[i++] = add(BK_THP_PTE_SWAPOUT, swp | BKF_PTEMAP, size,
 			      "swapped-out, PTE-mapped THP (%zu kB)", kb);
 	}
 	bk[i++] = add(BK_THP_SINGLE_PTE, anon, size, "single PTE of THP (%zu kB)", kb);
@@ -196,10 +197,46 @@ bool backing_is(const struct backing *bk, unsigned int all, unsigned int none)
 static const char *disk_dirs[16];
 static int nr_disk_dirs;
 
-void backing_add_disk_dir(const char *dir)
+
+static bool is_disk_fs(unsigned long magic)
 {
-	if (nr_disk_dirs < (int)ARRAY_SIZE(disk_dirs))
-		disk_dirs[nr_disk_dirs++] = dir;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(disk_fs); i++)
+		if (disk_fs[i].magic == magic)
+			return true;
+	return false;
+}
+
+int backing_add_disk_dir(const char *dir, const char *from, char *why, size_t len)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(dir, &st)) {
+		snprintf(why, len, "%s %s: %s", from, dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s %s: not a directory", from, dir);
+		return -1;
+	}
+	if (statfs(dir, &sfs) || !is_disk_fs((unsigned long)sfs.f_type)) {
+		snprintf(why, len, "%s %s: on %s, not on ext4, xfs or btrfs", from, dir,
+			 fs_name((unsigned long)sfs.f_type));
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(why, len, "%s %s: not writable: %s", from, dir, strerror(errno));
+		return -1;
+	}
+	if (nr_disk_dirs == (int)ARRAY_SIZE(disk_dirs)) {
+		snprintf(why, len, "%s %s: more than %zu disk directories", from, dir,
+			 ARRAY_SIZE(disk_dirs));
+		return -1;
+	}
+	disk_dirs[nr_disk_dirs++] = dir;
+	return 0;
 }
 
 static bool dir_has_type(const char *dir, unsigned long magic)
@@ -210,27 +247,19 @@ static bool dir_has_type(const char *dir, unsigned long magic)
 	       !access(dir, W_OK);
 }
 
-/* A writable directory on a filesystem of type @magic, or NULL. */
+/*
+ * A writable directory on a filesystem of type @magic, or NULL: one given
+ * with --disk-dir or PINSUITE_DISK_DIRS, else one at hand.
+ */
 static const char *find_dir(unsigned long magic)
 {
 	static const char *const fixed[] = { "/dev/shm", "/var/tmp", "/tmp", "/run" };
 	static char cwd[4096];
-	char *env, *tok, *save = NULL;
-	static char *envcopy;
 	unsigned int i;
 
 	for (i = 0; i < (unsigned int)nr_disk_dirs; i++)
 		if (dir_has_type(disk_dirs[i], magic))
 			return disk_dirs[i];
-	env = getenv("PINSUITE_DISK_DIRS");
-	if (env && !envcopy)
-		envcopy = strdup(env);
-	if (envcopy) {
-		env = strdup(envcopy);
-		for (tok = strtok_r(env, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
-			if (dir_has_type(tok, magic))
-				return tok;
-	}
 	if (getcwd(cwd, sizeof(cwd)) && dir_has_type(cwd, magic))
 		return cwd;
 	if (dir_has_type(getenv("TMPDIR"), magic))
@@ -238,6 +267,25 @@ static const char *find_dir(unsigned long magic)
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
 		if (dir_has_type(fixed[i], magic))
 			return fixed[i];
+	return NULL;
+}
+
+const char *backing_plain_file_dir(void)
+{
+	static char cwd[4096];
+	struct statfs sfs;
+	unsigned int i;
+	const char *dir;
+
+	for (i = 0; i < ARRAY_SIZE(disk_fs); i++) {
+		dir = find_dir(disk_fs[i].magic);
+		if (dir)
+			return dir;
+	}
+	if (getcwd(cwd, sizeof(cwd)) && !statfs(cwd, &sfs) && !access(cwd, W_OK) &&
+	    (unsigned long)sfs.f_type != TMPFS_MAGIC &&
+	    (unsigned long)sfs.f_type != HUGETLBFS_MAGIC)
+		return cwd;
 	return NULL;
 }
 
@@ -313,6 +361,12 @@ int ksm_start(void)
 	ret = sysstate_write(KSM_DIR "/pages_to_scan", "4096");
 	if (!ret)
 		ret = sysstate_write(KSM_DIR "/sleep_millisecs", "1");
+	/*
+	 * Smart scanning (6.7+) skips pages that failed to merge for longer and
+	 * longer: a page that was pinned would be skipped once unpinned.
+	 */
+	if (!ret && !access(KSM_DIR "/smart_scan", F_OK))
+		ret = sysstate_write(KSM_DIR "/smart_scan", "0");
 	if (!ret)
 		ret = sysstate_write(KSM_DIR "/run", "1");
 	return ret;
@@ -336,21 +390,55 @@ int ksm_wait_scans(unsigned int scans)
 	return -ETIMEDOUT;
 }
 
-int page_in_large_folio(const void *addr)
+int ksm_wait_merged(const void *addr, unsigned int max_scans)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i <= max_scans; i++) {
+		ret = page_is_ksm(addr);
+		if (ret)
+			return ret > 0 ? 0 : ret;
+		if (i == max_scans)
+			break;
+		ret = ksm_wait_scans(1);
+		if (ret)
+			return ret;
+	}
+	return -EAGAIN;
+}
+
+/* The /proc/kpageflags bits of the page mapped at @addr (root), or -errno. */
+static int64_t page_flags_of(const void *addr)
 {
 	unsigned long pfn = pagemap_pfn(addr);
 	uint64_t flags;
-	int fd, ret = -1;
+	int fd, ret;
 
 	if (!pfn)
-		return -1;
+		return -ENOENT;
 	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	if (!pread_full(fd, &flags, sizeof(flags), (off_t)pfn * sizeof(flags)))
-		ret = !!(flags & ((1ULL << 15) | (1ULL << 16)));
+		return -errno;
+	ret = pread_full(fd, &flags, sizeof(flags), (off_t)pfn * sizeof(flags));
 	close(fd);
-	return ret;
+	return ret ? ret : (int64_t)(flags & INT64_MAX);
+}
+
+int page_in_large_folio(const void *addr)
+{
+	int64_t flags = page_flags_of(addr);
+
+	/* KPF_COMPOUND_HEAD, KPF_COMPOUND_TAIL */
+	return flags < 0 ? -1 : !!(flags & ((1LL << 15) | (1LL << 16)));
+}
+
+int page_is_ksm(const void *addr)
+{
+	int64_t flags = page_flags_of(addr);
+
+	/* KPF_KSM */
+	return flags < 0 ? (int)flags : !!(flags & (1LL << 21));
 }
 
 /* Set-up helpers --------------------------------------------------------- */
@@ -395,19 +483,25 @@ char *mem_reserve(struct mem *m, size_t len, size_t align)
 	return (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
 }
 
-static int fail(char *why, size_t len, const char *what)
+/* A step of the set-up that must work failed (errno says why). */
+static int fail(struct mem *m, const char *call)
 {
-	snprintf(why, len, "%s: %s", what, strerror(errno));
-	return KSFT_FAIL;
+	m->why.code = KSFT_ERROR;
+	m->why.err = errno ? errno : EIO;
+	snprintf(m->why.reason, sizeof(m->why.reason), "%s", call);
+	return KSFT_ERROR;
 }
 
-static int skip(char *why, size_t len, const char *fmt, ...) __printf(3, 4);
-static int skip(char *why, size_t len, const char *fmt, ...)
+/* The backing cannot be had here: a fixed @reason, and the figures. */
+static int skip(struct mem *m, const char *reason, const char *fmt, ...) __printf(3, 4);
+static int skip(struct mem *m, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 
+	m->why.code = KSFT_SKIP;
+	snprintf(m->why.reason, sizeof(m->why.reason), "%s", reason);
 	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
+	vsnprintf(m->why.figures, sizeof(m->why.figures), fmt, ap);
 	va_end(ap);
 	return KSFT_SKIP;
 }
@@ -425,59 +519,59 @@ static char *map_anon_aligned(struct mem *m, size_t len, size_t align, int flags
 	return p;
 }
 
-static int swap_out(struct mem *m, char *why, size_t len)
+static int swap_out(struct mem *m)
 {
 	if (madvise(m->addr, m->size, MADV_PAGEOUT))
-		return fail(why, len, "madvise(MADV_PAGEOUT)");
+		return fail(m, "madvise(MADV_PAGEOUT)");
 	if (!range_swapped(m->addr, m->size))
-		return skip(why, len, "MADV_PAGEOUT did not swap out the range");
+		return skip(m, "MADV_PAGEOUT did not swap out the range", "%s", "");
 	return KSFT_PASS;
 }
 
 /* Anonymous -------------------------------------------------------------- */
 
-static int setup_anon(struct mem *m, char *why, size_t len)
+static int setup_anon(struct mem *m)
 {
 	size_t ps = page_size();
 
 	m->addr = track(m, mmap(NULL, ps, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), ps);
 	if (m->addr == MAP_FAILED)
-		return fail(why, len, "mmap");
+		return fail(m, "mmap");
 	if (madvise(m->addr, ps, MADV_NOHUGEPAGE) && errno != EINVAL)
-		return fail(why, len, "madvise(MADV_NOHUGEPAGE)");
+		return fail(m, "madvise(MADV_NOHUGEPAGE)");
 	m->size = ps;
 	memset(m->addr, PAT_INITIAL, ps);
 	m->initial = PAT_INITIAL;
 	if (m->bk->type == BK_ANON_SWAPOUT)
-		return swap_out(m, why, len);
+		return swap_out(m);
 	return KSFT_PASS;
 }
 
 /* Only the first page was ever shared with a (gone) child. */
-static int share_first_page(struct mem *m, char *thp, size_t size, char *why, size_t len)
+static int share_first_page(struct mem *m, char *thp, size_t size)
 {
 	size_t ps = page_size();
 	int status;
 	pid_t pid;
 
 	if (madvise(thp + ps, size - ps, MADV_DONTFORK))
-		return fail(why, len, "madvise(MADV_DONTFORK)");
+		return fail(m, "madvise(MADV_DONTFORK)");
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
-		return fail(why, len, "fork");
+		return fail(m, "fork");
 	if (!pid)
 		_exit(0);
 	if (waitpid(pid, &status, 0) < 0)
-		return fail(why, len, "waitpid");
+		return fail(m, "waitpid");
 	if (madvise(thp + ps, size - ps, MADV_DOFORK))
-		return fail(why, len, "madvise(MADV_DOFORK)");
+		return fail(m, "madvise(MADV_DOFORK)");
 	(void)m;
 	return KSFT_PASS;
 }
 
-static int thp_variant(struct mem *m, char *thp, size_t size, char *why, size_t len)
+static int thp_variant(struct mem *m, char *thp, size_t size)
 {
 	size_t ps = page_size(), half = size / 2;
 	char *tgt;
@@ -490,12 +584,12 @@ static int thp_variant(struct mem *m, char *thp, size_t size, char *why, size_t 
 		/* Changing the protection of one subpage remaps the PMD by PTEs. */
 		if (mprotect(thp + ps, ps, PROT_READ) ||
 		    mprotect(thp + ps, ps, PROT_READ | PROT_WRITE))
-			return fail(why, len, "mprotect");
+			return fail(m, "mprotect");
 		break;
 	case BK_THP_SINGLE_PTE:
 	case BK_THP_SINGLE_PTE_SWAPOUT:
 		if (madvise(thp + ps, size - ps, MADV_DONTNEED))
-			return fail(why, len, "madvise(MADV_DONTNEED)");
+			return fail(m, "madvise(MADV_DONTNEED)");
 		m->size = ps;
 		break;
 	case BK_THP_MREMAP_LOWER:
@@ -503,14 +597,14 @@ static int thp_variant(struct mem *m, char *thp, size_t size, char *why, size_t 
 		tgt = mem_reserve(m, half, ps);
 		if (!tgt || mremap(thp + half, half, half, MREMAP_MAYMOVE | MREMAP_FIXED, tgt) ==
 		    MAP_FAILED)
-			return fail(why, len, "mremap");
+			return fail(m, "mremap");
 		m->size = half;
 		if (m->bk->type == BK_THP_MREMAP_UPPER)
 			m->addr = tgt;
 		break;
 	case BK_THP_SHARED_PARTIAL:
 	case BK_THP_SHARED_TAILS:
-		if (share_first_page(m, thp, size, why, len))
+		if (share_first_page(m, thp, size))
 			return KSFT_FAIL;
 		if (m->bk->type == BK_THP_SHARED_TAILS) {
 			m->addr = thp + ps;
@@ -521,11 +615,11 @@ static int thp_variant(struct mem *m, char *thp, size_t size, char *why, size_t 
 		break;
 	}
 	if (m->bk->flags & BKF_SWAPOUT)
-		return swap_out(m, why, len);
+		return swap_out(m);
 	return KSFT_PASS;
 }
 
-static int setup_thp(struct mem *m, char *why, size_t len)
+static int setup_thp(struct mem *m)
 {
 	size_t size = m->bk->size, ps = page_size();
 	char *thp;
@@ -534,24 +628,24 @@ static int setup_thp(struct mem *m, char *why, size_t len)
 	ret = thp_only_size(size);
 	if (ret && ret != -EACCES && ret != -EPERM && ret != -EROFS) {
 		errno = -ret;
-		return fail(why, len, "setting the THP size policy");
+		return fail(m, "setting the THP size policy");
 	}
 	thp = map_anon_aligned(m, size, size, MAP_PRIVATE);
 	if (!thp)
-		return fail(why, len, "mmap");
+		return fail(m, "mmap");
 	if (madvise(thp, size, MADV_HUGEPAGE))
-		return fail(why, len, "madvise(MADV_HUGEPAGE)");
+		return fail(m, "madvise(MADV_HUGEPAGE)");
 	/* One write fault allocates the whole THP. */
 	thp[0] = 1;
 	if (!pagemap_present(thp + size - ps))
-		return skip(why, len, "did not get a THP of %zu kB%s", size >> 10,
-			    ret ? " (cannot set the THP policy: not root)" : "");
+		return skip(m, ret ? "did not get a THP (cannot set the THP policy: not root)" :
+			    "did not get a THP", "wanted a THP of %zu kB", size >> 10);
 	memset(thp, PAT_INITIAL, size);
 	m->initial = PAT_INITIAL;
-	return thp_variant(m, thp, size, why, len);
+	return thp_variant(m, thp, size);
 }
 
-static int setup_hugetlb(struct mem *m, char *why, size_t len)
+static int setup_hugetlb(struct mem *m)
 {
 	size_t size = m->bk->size;
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
@@ -559,8 +653,8 @@ static int setup_hugetlb(struct mem *m, char *why, size_t len)
 
 	m->addr = track(m, mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0), size);
 	if (m->addr == MAP_FAILED)
-		return skip(why, len, "need free %zu kB hugetlb pages (mmap: %s)", size >> 10,
-			    strerror(errno));
+		return skip(m, "not enough free hugetlb pages", "mmap of a %zu kB hugetlb page: %s",
+			    size >> 10, strerror(errno));
 	m->size = size;
 	/* One write faults in the whole page; the pattern goes where checks look. */
 	memset(m->addr, PAT_INITIAL, fill_len(size));
@@ -568,7 +662,7 @@ static int setup_hugetlb(struct mem *m, char *why, size_t len)
 	return KSFT_PASS;
 }
 
-static int setup_zeropage(struct mem *m, char *why, size_t len)
+static int setup_zeropage(struct mem *m)
 {
 	size_t size = m->bk->size ? m->bk->size : page_size();
 	bool huge = m->bk->type == BK_HUGE_ZEROPAGE;
@@ -580,16 +674,16 @@ static int setup_zeropage(struct mem *m, char *why, size_t len)
 	for (i = 0; i < 2; i++) {
 		view[i] = map_anon_aligned(m, size, huge ? size : page_size(), MAP_PRIVATE);
 		if (!view[i])
-			return fail(why, len, "mmap");
+			return fail(m, "mmap");
 		if (madvise(view[i], size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) &&
 		    errno != EINVAL)
-			return fail(why, len, "madvise");
+			return fail(m, "madvise");
 		touch_read(view[i], size);
 		if (huge && !pagemap_present(view[i] + page_size()))
-			return skip(why, len, "did not get the huge zeropage mapped");
+			return skip(m, "did not get the huge zeropage mapped", "%s", "");
 	}
 	if (mprotect(view[1], size, PROT_READ))
-		return fail(why, len, "mprotect");
+		return fail(m, "mprotect");
 	m->addr = view[0];
 	m->ro = view[1];
 	m->size = size;
@@ -599,7 +693,7 @@ static int setup_zeropage(struct mem *m, char *why, size_t len)
 
 /* Files ----------------------------------------------------------------- */
 
-static int open_tmpfile(const char *dir)
+int backing_tmpfile(const char *dir)
 {
 	char path[4200];
 	int fd;
@@ -615,7 +709,7 @@ static int open_tmpfile(const char *dir)
 }
 
 /* The file of @m, @size bytes of PAT_INITIAL; KSFT_* */
-static int make_file(struct mem *m, size_t size, char *why, size_t len)
+static int make_file(struct mem *m, size_t size)
 {
 	const struct backing *bk = m->bk;
 	const char *dir = NULL;
@@ -633,74 +727,82 @@ static int make_file(struct mem *m, size_t size, char *why, size_t len)
 		hflags = MFD_CLOEXEC | MFD_HUGETLB | (ilog2_ul(size) << MFD_HUGE_SHIFT);
 		m->fd = memfd_create("pinsuite", hflags);
 		if (m->fd < 0)
-			return skip(why, len, "memfd_create(MFD_HUGETLB) failed: %s",
+			return skip(m, "no hugetlb memfd of this size",
+				    "memfd_create(MFD_HUGETLB, %zu kB): %s", size >> 10,
 				    strerror(errno));
 		break;
 	case BK_TMPFS_FILE:
 		dir = find_dir(TMPFS_MAGIC);
 		if (!dir)
-			return skip(why, len, "no writable tmpfs directory (/dev/shm, TMPDIR)");
-		m->fd = open_tmpfile(dir);
+			return skip(m, "no writable tmpfs directory (/dev/shm, TMPDIR)", "%s", "");
+		m->fd = backing_tmpfile(dir);
 		break;
 	case BK_CWD_FILE:
 		dir = getcwd(cwd, sizeof(cwd));
 		if (!dir || access(dir, W_OK))
-			return skip(why, len, "the working directory is not writable");
-		m->fd = open_tmpfile(dir);
+			return skip(m, "the working directory is not writable", "%s", "");
+		m->fd = backing_tmpfile(dir);
 		break;
 	default:
 		dir = find_dir(bk->fs_magic);
 		if (!dir)
-			return skip(why, len,
-				    "no writable %s directory (use --disk-dir or PINSUITE_DISK_DIRS)",
-				    fs_name(bk->fs_magic));
-		m->fd = open_tmpfile(dir);
+			return skip(m, bk->fs_magic == EXT4_SUPER_MAGIC ?
+				    "no writable ext4 directory (use --disk-dir or PINSUITE_DISK_DIRS)" :
+				    bk->fs_magic == XFS_SUPER_MAGIC ?
+				    "no writable xfs directory (use --disk-dir or PINSUITE_DISK_DIRS)" :
+				    "no writable btrfs directory (use --disk-dir or PINSUITE_DISK_DIRS)",
+				    "%s", "");
+		m->fd = backing_tmpfile(dir);
 		break;
 	}
 	if (m->fd < 0)
-		return fail(why, len, dir ? "creating a file" : "memfd_create");
+		return fail(m, dir ? "creating a file" : "memfd_create");
 	if (!fstatfs(m->fd, &sfs))
 		m->fs_magic = (unsigned long)sfs.f_type;
+	if (dir)
+		ksft_print_msg("file in %s (%s)\n", dir, fs_name(m->fs_magic));
 	if (ftruncate(m->fd, (off_t)size))
 		return bk->flags & BKF_HUGETLB ?
-		       skip(why, len, "need free %zu kB hugetlb pages (ftruncate: %s)",
-			    size >> 10, strerror(errno)) : fail(why, len, "ftruncate");
+		       skip(m, "not enough free hugetlb pages", "ftruncate to %zu kB: %s",
+			    size >> 10, strerror(errno)) : fail(m, "ftruncate");
 	if (bk->flags & (BKF_HUGETLB | BKF_THP))
 		return KSFT_PASS;	/* filled through a mapping */
 	buf = malloc(size);
 	if (!buf)
-		return fail(why, len, "malloc");
+		return fail(m, "malloc");
 	memset(buf, PAT_INITIAL, size);
 	errno = -pwrite_full(m->fd, buf, size, 0);
 	free(buf);
 	if (errno)
-		return fail(why, len, "pwrite");
+		return fail(m, "pwrite");
 	return KSFT_PASS;
 }
 
 /* Fill a hugetlbfs or large-folio shmem file through a shared mapping. */
-static int fill_through_mapping(struct mem *m, size_t size, char *why, size_t len)
+static int fill_through_mapping(struct mem *m, size_t size)
 {
 	char *p = mem_reserve(m, size, size);
 
 	if (!p || mmap(p, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->fd, 0) ==
 	    MAP_FAILED) {
 		if (m->bk->flags & BKF_HUGETLB)
-			return skip(why, len, "need free %zu kB hugetlb pages (mmap: %s)",
-				    size >> 10, strerror(errno));
-		return fail(why, len, "mmap");
+			return skip(m, "not enough free hugetlb pages",
+				    "mmap of a %zu kB hugetlb file: %s", size >> 10,
+				    strerror(errno));
+		return fail(m, "mmap");
 	}
 	if (m->bk->type == BK_SHMEM_LARGE && madvise(p, size, MADV_HUGEPAGE))
-		return fail(why, len, "madvise(MADV_HUGEPAGE)");
+		return fail(m, "madvise(MADV_HUGEPAGE)");
 	memset(p, PAT_INITIAL, (m->bk->flags & BKF_HUGETLB) ? fill_len(size) : size);
 	if (m->bk->type == BK_SHMEM_LARGE && page_in_large_folio(p) == 0)
-		return skip(why, len, "did not get a %zu kB shmem folio", size >> 10);
+		return skip(m, "did not get a shmem large folio", "wanted %zu kB", size >> 10);
 	if (m->bk->type == BK_SHMEM_LARGE && !pagemap_present(p + size - page_size()))
-		return skip(why, len, "did not get a %zu kB shmem folio mapped", size >> 10);
+		return skip(m, "did not get a shmem large folio mapped", "wanted %zu kB",
+			    size >> 10);
 	return KSFT_PASS;
 }
 
-static int setup_file(struct mem *m, char *why, size_t len)
+static int setup_file(struct mem *m)
 {
 	const struct backing *bk = m->bk;
 	size_t size = bk->size ? bk->size : page_size();
@@ -708,24 +810,24 @@ static int setup_file(struct mem *m, char *why, size_t len)
 	int ret;
 
 	if (bk->type == BK_SHMEM_LARGE && shmem_allow_size(size) == -EACCES)
-		return skip(why, len, "cannot allow %zu kB shmem folios: needs root", size >> 10);
-	ret = make_file(m, size, why, len);
+		return skip(m, "cannot allow shmem large folios: needs root", "%s", "");
+	ret = make_file(m, size);
 	if (ret)
 		return ret;
 	if (bk->flags & (BKF_HUGETLB | BKF_THP)) {
-		ret = fill_through_mapping(m, size, why, len);
+		ret = fill_through_mapping(m, size);
 		if (ret)
 			return ret;
 	}
 	m->addr = mem_reserve(m, size, bk->size ? bk->size : page_size());
 	if (!m->addr || mmap(m->addr, size, PROT_READ | PROT_WRITE, type | MAP_FIXED, m->fd, 0) ==
 	    MAP_FAILED)
-		return fail(why, len, "mmap");
+		return fail(m, "mmap");
 	if (bk->type == BK_SHMEM_LARGE && madvise(m->addr, size, MADV_HUGEPAGE))
-		return fail(why, len, "madvise(MADV_HUGEPAGE)");
+		return fail(m, "madvise(MADV_HUGEPAGE)");
 	m->ro = track(m, mmap(NULL, size, PROT_READ, MAP_SHARED, m->fd, 0), size);
 	if (m->ro == MAP_FAILED)
-		return fail(why, len, "mmap");
+		return fail(m, "mmap");
 	m->size = size;
 	m->initial = PAT_INITIAL;
 	/* Read faults: a private mapping maps the pagecache page R/O. */
@@ -734,81 +836,83 @@ static int setup_file(struct mem *m, char *why, size_t len)
 	return KSFT_PASS;
 }
 
-static int setup_anon_shared(struct mem *m, char *why, size_t len)
+static int setup_anon_shared(struct mem *m)
 {
 	size_t ps = page_size();
 
 	m->addr = track(m, mmap(NULL, ps, PROT_READ | PROT_WRITE,
 				MAP_SHARED | MAP_ANONYMOUS, -1, 0), ps);
 	if (m->addr == MAP_FAILED)
-		return fail(why, len, "mmap");
+		return fail(m, "mmap");
 	m->size = ps;
 	memset(m->addr, PAT_INITIAL, ps);
 	m->initial = PAT_INITIAL;
 	return KSFT_PASS;
 }
 
-static int setup_ksm(struct mem *m, char *why, size_t len)
+static int setup_ksm(struct mem *m)
 {
 	size_t ps = page_size();
-	int ret, i;
+	int ret;
 
 	ret = ksm_start();
 	if (ret)
-		return skip(why, len, "cannot start ksmd: %s", strerror(-ret));
+		return skip(m, "cannot start ksmd", "writing /sys/kernel/mm/ksm: %s",
+			    strerror(-ret));
 	m->addr = track(m, mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), 2 * ps);
 	if (m->addr == MAP_FAILED)
-		return fail(why, len, "mmap");
+		return fail(m, "mmap");
 	if (madvise(m->addr, 2 * ps, MADV_NOHUGEPAGE) && errno != EINVAL)
-		return fail(why, len, "madvise(MADV_NOHUGEPAGE)");
+		return fail(m, "madvise(MADV_NOHUGEPAGE)");
 	memset(m->addr, PAT_INITIAL, 2 * ps);
 	if (madvise(m->addr, 2 * ps, MADV_MERGEABLE))
-		return skip(why, len, "madvise(MADV_MERGEABLE): %s", strerror(errno));
+		return skip(m, "madvise(MADV_MERGEABLE) refused", "%s", strerror(errno));
 	m->size = ps;
 	m->initial = PAT_INITIAL;
-	for (i = 0; i < 50; i++) {
-		if (pagemap_pfn(m->addr) && pagemap_pfn(m->addr) == pagemap_pfn(m->addr + ps))
-			return KSFT_PASS;
-		if (ksm_wait_scans(1))
-			break;
-	}
-	return skip(why, len, "KSM did not merge the pages");
+	ret = ksm_wait_merged(m->addr, KSM_SCANS);
+	if (!ret)
+		return KSFT_PASS;
+	return skip(m, "KSM did not merge the pages", "after %d full scans: %s", KSM_SCANS,
+		    ret == -ETIMEDOUT ? "timed out" : "not merged");
 }
 
-int mem_setup(struct mem *m, const struct backing *bk, char *why, size_t len)
+int mem_setup(struct mem *m, const struct backing *bk)
 {
 	memset(m, 0, sizeof(*m));
 	m->bk = bk;
 	m->fd = -1;
-	if (need_unmet(&bk->need, why, len))
+	if (need_unmet(&bk->need, m->why.reason, sizeof(m->why.reason), m->why.figures,
+		       sizeof(m->why.figures))) {
+		m->why.code = KSFT_SKIP;
 		return KSFT_SKIP;
+	}
 
 	switch (bk->type) {
 	case BK_ANON:
 	case BK_ANON_SWAPOUT:
-		return setup_anon(m, why, len);
+		return setup_anon(m);
 	case BK_THP ... BK_THP_SHARED_TAILS:
-		return setup_thp(m, why, len);
+		return setup_thp(m);
 	case BK_HUGETLB:
-		return setup_hugetlb(m, why, len);
+		return setup_hugetlb(m);
 	case BK_ZEROPAGE:
 	case BK_HUGE_ZEROPAGE:
-		return setup_zeropage(m, why, len);
+		return setup_zeropage(m);
 	case BK_MEMFD:
 	case BK_SHMEM_LARGE:
 	case BK_TMPFS_FILE:
 	case BK_DISK_FILE:
 	case BK_MEMFD_HUGETLB:
 	case BK_CWD_FILE:
-		return setup_file(m, why, len);
+		return setup_file(m);
 	case BK_ANON_SHARED:
-		return setup_anon_shared(m, why, len);
+		return setup_anon_shared(m);
 	case BK_KSM:
-		return setup_ksm(m, why, len);
+		return setup_ksm(m);
 	}
-	snprintf(why, len, "unknown backing type %d", bk->type);
-	return KSFT_FAIL;
+	errno = EINVAL;
+	return fail(m, "unknown backing type");
 }
 
 void mem_teardown(struct mem *m)
@@ -826,21 +930,15 @@ void mem_teardown(struct mem *m)
 	m->addr = NULL;
 }
 
-bool mem_setup_case(struct mem *m, const struct backing *bk, const struct need *const *needs,
-		    int nr)
+bool mem_setup_obs(struct mem *m, const struct backing *bk)
 {
-	char why[KSFT_REASON_MAX] = "";
-	int ret;
-
-	if (needs_unmet(needs, nr, why, sizeof(why))) {
-		ksft_case_skip("%s", why);
-		return false;
-	}
-	ret = mem_setup(m, bk, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		mem_teardown(m);
-		return false;
-	}
-	return true;
+	obs_phase(PH_SETUP);
+	if (!mem_setup(m, bk))
+		return true;
+	if (m->why.code == KSFT_SKIP)
+		obs_unmet(m->why.reason, "%s", m->why.figures);
+	else
+		obs_error(m->why.reason, m->why.err);
+	mem_teardown(m);
+	return false;
 }

@@ -58,6 +58,7 @@ enum bk_type {
 #define BKF_PMD		(1u << 12)	/* size is the PMD size */
 /* Set-up variants cow.c and gup_longterm.c need beyond the plain catalog */
 #define BKF_VARIANT	(1u << 13)
+#define BKF_PTEMAP	(1u << 14)	/* a PMD-size THP mapped by PTEs */
 
 struct backing {
 	enum bk_type type;
@@ -80,14 +81,31 @@ static inline bool backing_cow_nonanon(const struct backing *bk)
 	return backing_is(bk, BKF_PRIVATE, BKF_ANON);
 }
 
-/* A directory on a disk filesystem the file backings may use. */
-void backing_add_disk_dir(const char *dir);
+/*
+ * A directory on a disk filesystem (ext4, xfs, btrfs) the file backings
+ * must use for its type; @from names the option for the message.  0, or
+ * -1 with the reason in @why (a usage error).
+ */
+int backing_add_disk_dir(const char *dir, const char *from, char *why, size_t len);
+
+/* A writable directory whose filesystem is neither tmpfs nor hugetlbfs, or NULL. */
+const char *backing_plain_file_dir(void);
+/* An unnamed file in @dir (O_TMPFILE, else created and unlinked); fd or -1. */
+int backing_tmpfile(const char *dir);
 
 /*
  * The part of a huge backing that holds the pattern, is pinned and compared:
  * hugetlb pages larger than this are filled and checked only here.
  */
 #define BACKING_WINDOW	(2UL << 20)
+
+/* Why a set-up did not work. */
+struct mem_why {
+	int code;		/* KSFT_SKIP (not to be had here) or KSFT_ERROR */
+	int err;		/* KSFT_ERROR: errno of the failed call */
+	char reason[160];	/* KSFT_SKIP: a fixed reason; KSFT_ERROR: the call */
+	char figures[200];	/* KSFT_SKIP: what was seen */
+};
 
 struct mem {
 	const struct backing *bk;
@@ -100,23 +118,22 @@ struct mem {
 	/* set-up bookkeeping */
 	void *map[4];
 	size_t map_len[4];
+	struct mem_why why;
 };
 
 /*
- * Create and populate @bk.  Returns KSFT_PASS with @m ready, or KSFT_SKIP
- * / KSFT_FAIL with the reason in @why.  mem_teardown() undoes it (also
- * after a failed set-up).
+ * Create and populate @bk.  0 with @m ready, or KSFT_SKIP / KSFT_ERROR with
+ * the reason in @m->why.  mem_teardown() undoes it (also after a failed
+ * set-up).
  */
-int mem_setup(struct mem *m, const struct backing *bk, char *why, size_t len);
+int mem_setup(struct mem *m, const struct backing *bk);
 void mem_teardown(struct mem *m);
 
 /*
- * Start the running case on @bk: SKIP it when one of the @nr @needs is unmet,
- * else set up @m.  True when @m is ready; false when the case has reported
- * (skip, or the set-up's skip or failure) and there is nothing to undo.
+ * The same for a case: on failure, record why (OBS_UNMET or OBS_ERROR),
+ * undo, and return false.
  */
-bool mem_setup_case(struct mem *m, const struct backing *bk, const struct need *const *needs,
-		    int nr);
+bool mem_setup_obs(struct mem *m, const struct backing *bk);
 
 /*
  * Reserve an area of @len bytes aligned to @align (PROT_NONE), for
@@ -137,6 +154,17 @@ int shmem_allow_size(size_t size);
 /* KSM: make ksmd run (fast) and wait for @scans full scans. 0 or -errno. */
 int ksm_start(void);
 int ksm_wait_scans(unsigned int scans);
+/*
+ * Wait until the page at @addr is a KSM page (root), at most @max_scans
+ * full scans of ksmd.  0, -EAGAIN (not merged), -ETIMEDOUT or -errno.
+ */
+int ksm_wait_merged(const void *addr, unsigned int max_scans);
+/* Is the page mapped at @addr a KSM page?  1, 0 or -errno (needs root). */
+int page_is_ksm(const void *addr);
+/* Full scans a merge of identical pages may take. */
+#define KSM_SCANS	6
+/* Full scans after which ksmd has offered every page of a range for merging. */
+#define KSM_PASSES	3
 
 /* Folio size check: is the page at @addr part of a large folio? -1 unknown */
 int page_in_large_folio(const void *addr);

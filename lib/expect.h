@@ -26,19 +26,4 @@ enum pin_expect longterm_pin_expect(unsigned long fs_magic, bool shared, bool wr
 /* The errnos a refusal may come with for the given mechanism. */
 bool refusal_errno_ok(int err, bool iouring);
 
-/* A long-term pin attempt, to be judged against the rule. */
-struct pin_attempt {
-	const char *what;	/* "R/W GUP pin", "io_uring fixed buffer", ... */
-	bool iouring;		/* io_uring registration (its own errnos) */
-	int unsupported;	/* errno meaning "not on this kernel", or 0 */
-	bool shared;		/* MAP_SHARED */
-	const char *fs;		/* filesystem name */
-};
-
-/*
- * Report the running case's result for attempt @a that returned @ret (0 or
- * -errno) where the rule says @expect, with a hint where one applies.
- */
-void longterm_pin_judge(const struct pin_attempt *a, enum pin_expect expect, int ret);
-
 #endif /* PINSUITE_EXPECT_H */

@@ -4,8 +4,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +20,8 @@
 #include <unistd.h>
 
 #include "ksft.h"
-#include "backing.h"
-#include "sysstate.h"
-#include "util.h"
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 int ksft_verbose;
 
@@ -28,12 +29,61 @@ static struct {
 	unsigned int pass, fail, xfail, xpass, skip, error;
 } cnt;
 static unsigned int plan;
+static const struct ksft_suite *suite;
 
-/* kselftest.h compatible layer ------------------------------------------ */
+/* Output ---------------------------------------------------------------- */
+
+/* The first write error on stdout or the JSON file, or 0. */
+static int lost_errno;
+static const char *lost_where;
+
+static void note_lost(FILE *f, const char *where)
+{
+	if (!lost_errno && ferror(f)) {
+		lost_errno = errno ? errno : EIO;
+		lost_where = where;
+	}
+}
+
+/* The log of the running case (its "# " lines), for the JSON record. */
+static char *caselog;
+static size_t log_len, log_cap;
+static bool logging;
+
+#define CASE_LOG_MAX	(64 << 10)
+
+static void log_line(const char *line, size_t len)
+{
+	if (!logging || log_len + len + 2 > CASE_LOG_MAX)
+		return;
+	if (log_len + len + 2 > log_cap) {
+		size_t cap = log_cap ? log_cap : 4096;
+		char *p;
+
+		while (cap < log_len + len + 2)
+			cap *= 2;
+		p = realloc(caselog, cap);
+		if (!p)
+			return;
+		caselog = p;
+		log_cap = cap;
+	}
+	memcpy(caselog + log_len, line, len);
+	log_len += len;
+	caselog[log_len++] = '\n';
+	caselog[log_len] = '\0';
+}
+
+/* Print one diagnostic line (without its "# " and newline) and log it. */
+static void diag_line(const char *text, size_t len)
+{
+	printf("# %.*s\n", (int)len, text);
+	note_lost(stdout, "stdout");
+	log_line(text, len);
+}
 
 void ksft_print_header(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!getenv("KSFT_TAP_LEVEL"))
 		printf("TAP version 13\n");
 }
@@ -44,200 +94,39 @@ void ksft_set_plan(unsigned int n)
 	printf("1..%u\n", n);
 }
 
-unsigned int ksft_test_num(void)
+static unsigned int test_num(void)
 {
 	return cnt.pass + cnt.fail + cnt.xfail + cnt.xpass + cnt.skip + cnt.error;
 }
 
-unsigned int ksft_get_fail_cnt(void)
-{
-	return cnt.fail;
-}
-
-static void vmsg(const char *fmt, va_list ap)
-{
-	int saved = errno;
-
-	printf("# ");
-	errno = saved;
-	vprintf(fmt, ap);
-}
-
 void ksft_print_msg(const char *fmt, ...)
 {
+	char buf[4096], *line, *nl;
+	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(fmt, ap);
+	errno = saved;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-}
-
-void ksft_perror(const char *msg)
-{
-	int e = errno;
-
-	ksft_print_msg("%s: %s (%d)\n", msg, strerror(e), e);
-}
-
-static void result_line(const char *tap, const char *directive,
-			const char *fmt, va_list ap)
-{
-	printf("%s %u%s", tap, ksft_test_num(), directive);
-	vprintf(fmt, ap);
-}
-
-void ksft_test_result_pass(const char *fmt, ...)
-{
-	va_list ap;
-
-	cnt.pass++;
-	va_start(ap, fmt);
-	result_line("ok", " ", fmt, ap);
-	va_end(ap);
-}
-
-void ksft_test_result_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	cnt.fail++;
-	va_start(ap, fmt);
-	result_line("not ok", " ", fmt, ap);
-	va_end(ap);
-}
-
-void ksft_test_result_skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	cnt.skip++;
-	va_start(ap, fmt);
-	result_line("ok", " # SKIP ", fmt, ap);
-	va_end(ap);
-}
-
-void ksft_test_result_xfail(const char *fmt, ...)
-{
-	va_list ap;
-
-	cnt.xfail++;
-	va_start(ap, fmt);
-	result_line("ok", " # XFAIL ", fmt, ap);
-	va_end(ap);
-}
-
-/*
- * The form our cases use: the name first, then the directive, so that a
- * case has the same name whatever its outcome.  Unlike the other printers
- * this one ends the line itself.
- */
-void ksft_test_result_code(int code, const char *name, const char *fmt, ...)
-{
-	const char *tap = "ok", *directive = "";
-	va_list ap;
-
-	switch (code) {
-	case KSFT_PASS:
-		cnt.pass++;
-		break;
-	case KSFT_FAIL:
-		cnt.fail++;
-		tap = "not ok";
-		break;
-	case KSFT_XFAIL:
-		cnt.xfail++;
-		directive = " # XFAIL ";
-		break;
-	case KSFT_XPASS:
-		cnt.xpass++;
-		directive = " # XPASS ";
-		break;
-	case KSFT_SKIP:
-		cnt.skip++;
-		directive = " # SKIP ";
-		break;
-	default:
-		cnt.error++;
-		tap = "not ok";
-		directive = " # error ";
-		break;
+	for (line = buf; *line; line = nl + 1) {
+		nl = strchrnul(line, '\n');
+		diag_line(line, nl - line);
+		if (!*nl)
+			break;
 	}
-	printf("%s %u %s%s", tap, ksft_test_num(), name, directive);
-	if (fmt && *directive) {
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	printf("\n");
+	fflush(stdout);
+	note_lost(stdout, "stdout");
+	errno = saved;
 }
 
 void ksft_print_cnts(void)
 {
-	if (plan != ksft_test_num())
-		printf("# Planned tests != run tests (%u != %u)\n", plan, ksft_test_num());
+	if (plan != test_num())
+		printf("# Planned tests != run tests (%u != %u)\n", plan, test_num());
 	printf("# Totals: pass:%u fail:%u xfail:%u xpass:%u skip:%u error:%u\n",
 	       cnt.pass, cnt.fail, cnt.xfail, cnt.xpass, cnt.skip, cnt.error);
 }
-
-void ksft_exit_pass(void)
-{
-	ksft_print_cnts();
-	exit(KSFT_PASS);
-}
-
-void ksft_exit_fail(void)
-{
-	ksft_print_cnts();
-	exit(KSFT_FAIL);
-}
-
-void ksft_exit_skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (!ksft_test_num() && !plan) {
-		printf("1..0 # SKIP ");
-		vprintf(fmt, ap);
-	} else {
-		cnt.skip++;
-		result_line("ok", " # SKIP ", fmt, ap);
-		ksft_print_cnts();
-	}
-	va_end(ap);
-	exit(KSFT_SKIP);
-}
-
-void ksft_exit_fail_msg(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("Bail out! ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	ksft_print_cnts();
-	exit(KSFT_FAIL);
-}
-
-/*
- * Our exit rule: any failure, error or XPASS, or a plan that was not met,
- * is a failure; nothing but skips is KSFT_SKIP; anything else passed.
- */
-void ksft_finished(void)
-{
-	ksft_print_cnts();
-	if (cnt.fail || cnt.error || cnt.xpass || plan != ksft_test_num())
-		exit(KSFT_FAIL);
-	if (!cnt.pass && !cnt.xfail)
-		exit(KSFT_SKIP);
-	exit(KSFT_PASS);
-}
-
-/* Case registry ---------------------------------------------------------- */
-
-static struct ksft_case **cases;
-static unsigned int nr_cases, cap_cases;
 
 static void die(const char *fmt, ...) __printf(1, 2) __noreturn;
 static void die(const char *fmt, ...)
@@ -250,6 +139,249 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	exit(KSFT_FAIL);
 }
+
+/* JSON ------------------------------------------------------------------ */
+
+static FILE *json;
+
+void ksft_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_member(const char *key, const char *val)
+{
+	fprintf(json, ",\"%s\":", key);
+	ksft_json_str(json, val);
+}
+
+static void json_end(void)
+{
+	fputs("}\n", json);
+	fflush(json);
+	note_lost(json, "the JSON file");
+}
+
+static void json_run(int argc, char **argv)
+{
+	struct utsname u;
+	char when[32];
+	time_t t = time(NULL);
+	int i;
+
+	if (!json)
+		return;
+	if (uname(&u))
+		memset(&u, 0, sizeof(u));
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	fputs("{\"type\":\"run\"", json);
+	json_member("binary", suite->name);
+	json_member("kernel", u.release);
+	json_member("kernel_version", u.version);
+	json_member("machine", u.machine);
+	fprintf(json, ",\"uid\":%d,\"args\":[", (int)geteuid());
+	for (i = 1; i < argc; i++) {
+		if (i > 1)
+			fputc(',', json);
+		ksft_json_str(json, argv[i]);
+	}
+	fputc(']', json);
+	json_member("time", when);
+	if (suite->json_run)
+		suite->json_run(json);
+	json_end();
+}
+
+static const char *const verdict_names[] = {
+	[KSFT_PASS] = "pass", [KSFT_FAIL] = "fail", [KSFT_XFAIL] = "xfail",
+	[KSFT_XPASS] = "xpass", [KSFT_SKIP] = "skip", [KSFT_ERROR] = "error",
+};
+
+static void json_case(const struct ksft_case *tc, const struct ksft_verdict *v, double secs)
+{
+	const struct ksft_meta *m = &tc->meta;
+	const char *line, *nl;
+	int i;
+
+	if (!json)
+		return;
+	fputs("{\"type\":\"case\"", json);
+	json_member("binary", suite->name);
+	fprintf(json, ",\"num\":%u", test_num());
+	json_member("name", tc->name);
+	json_member("property", m->property);
+	json_member("mechanism", m->mechanism);
+	json_member("access", m->access);
+	json_member("backing", m->backing);
+	json_member("trigger", m->trigger);
+	json_member("verdict", verdict_names[v->code]);
+	json_member("reason", v->reason);
+	json_member("diagnosis", v->diagnosis);
+	json_member("hint", v->hint);
+	fputs(",\"tags\":[", json);
+	for (i = 0; i < KSFT_TAGS_MAX && m->tags[i]; i++) {
+		if (i)
+			fputc(',', json);
+		ksft_json_str(json, m->tags[i]);
+	}
+	fprintf(json, "],\"duration_s\":%.3f,\"log\":[", secs);
+	for (line = caselog; line && *line; line = nl + 1) {
+		char one[1024];
+
+		nl = strchrnul(line, '\n');
+		snprintf(one, sizeof(one), "%.*s", (int)(nl - line), line);
+		if (line != caselog)
+			fputc(',', json);
+		ksft_json_str(json, one);
+		if (!*nl)
+			break;
+	}
+	fputc(']', json);
+	json_end();
+}
+
+static void json_totals(int code)
+{
+	if (!json)
+		return;
+	fputs("{\"type\":\"totals\"", json);
+	json_member("binary", suite->name);
+	fprintf(json, ",\"pass\":%u,\"fail\":%u,\"xfail\":%u,\"xpass\":%u,\"skip\":%u,\"error\":%u,\"exit\":%d",
+		cnt.pass, cnt.fail, cnt.xfail, cnt.xpass, cnt.skip, cnt.error, code);
+	json_end();
+}
+
+/* Results --------------------------------------------------------------- */
+
+/* How many cases skipped for each reason, for the summary at the end. */
+static struct skip_count {
+	char *reason;
+	unsigned int n;
+} *skips;
+static unsigned int nr_skips;
+
+static void count_skip(const char *reason)
+{
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < nr_skips; i++) {
+		if (!strcmp(skips[i].reason, reason)) {
+			skips[i].n++;
+			return;
+		}
+	}
+	p = realloc(skips, (nr_skips + 1) * sizeof(*skips));
+	if (!p)
+		return;
+	skips = p;
+	skips[nr_skips].reason = strdup(reason);
+	skips[nr_skips].n = skips[nr_skips].reason ? 1 : 0;
+	nr_skips += skips[nr_skips].reason != NULL;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct skip_count *x = a, *y = b;
+
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->reason, y->reason);
+}
+
+/* Why cases were skipped, most frequent first (run_tests.sh adds them up). */
+static void print_skips(void)
+{
+	unsigned int i;
+
+	if (!nr_skips)
+		return;
+	qsort(skips, nr_skips, sizeof(*skips), by_count);
+	printf("# Skipped cases by reason (%u):\n", cnt.skip);
+	for (i = 0; i < nr_skips; i++)
+		printf("#   %u %s\n", skips[i].n, skips[i].reason);
+}
+
+/* '#' would start a directive and a newline a new line: keep texts plain. */
+static void plain(char *s)
+{
+	for (; *s; s++)
+		if (*s == '#' || *s == '\n' || *s == '\r')
+			*s = *s == '#' ? '_' : ' ';
+}
+
+static void result_line(const struct ksft_case *tc, struct ksft_verdict *v)
+{
+	const char *tap = "ok", *directive = "", *text = "";
+	char failed[2 * KSFT_REASON_MAX + 8];
+
+	plain(v->reason);
+	plain(v->diagnosis);
+	switch (v->code) {
+	case KSFT_PASS:
+		cnt.pass++;
+		break;
+	case KSFT_FAIL:
+		cnt.fail++;
+		tap = "not ok";
+		plain(v->hint);
+		snprintf(failed, sizeof(failed), "%s%s%s", v->diagnosis, *v->hint ? "; " : "",
+			 v->hint);
+		text = failed;
+		break;
+	case KSFT_XFAIL:
+		cnt.xfail++;
+		directive = "XFAIL ";
+		text = v->reason;
+		break;
+	case KSFT_XPASS:
+		cnt.xpass++;
+		directive = "XPASS ";
+		text = v->reason;
+		break;
+	case KSFT_SKIP:
+		cnt.skip++;
+		directive = "SKIP ";
+		text = v->reason;
+		count_skip(v->reason);
+		break;
+	default:
+		v->code = KSFT_ERROR;
+		cnt.error++;
+		tap = "not ok";
+		directive = "error ";
+		text = v->diagnosis;
+		break;
+	}
+	/*
+	 * For a failure the one-line diagnosis follows the name: parsers that
+	 * keep the text after a result line for that case (LKFT's) see it first.
+	 */
+	if (*directive || *text)
+		printf("%s %u %s # %s%s\n", tap, test_num(), tc->name, directive, text);
+	else
+		printf("%s %u %s\n", tap, test_num(), tc->name);
+	fflush(stdout);
+	note_lost(stdout, "stdout");
+}
+
+/* Registry ------------------------------------------------------------- */
+
+static struct ksft_case **cases;
+static unsigned int nr_cases, cap_cases;
 
 static void check_name(const char *name)
 {
@@ -300,50 +432,6 @@ unsigned int ksft_case_count(void)
 	return nr_cases;
 }
 
-/* What a case reports, in memory shared between the runner and the case. */
-struct case_report {
-	int reported;
-	int twice;
-	int code;
-	char reason[KSFT_REASON_MAX];
-};
-
-static struct case_report *report;
-
-void ksft_case_result(int code, const char *fmt, ...)
-{
-	char buf[KSFT_REASON_MAX] = "";
-	va_list ap;
-	char *nl;
-
-	if (fmt) {
-		va_start(ap, fmt);
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		va_end(ap);
-	}
-	while ((nl = strchr(buf, '\n')))
-		*nl = ' ';
-	if (report->reported) {
-		ksft_print_msg("BUG: second verdict for one case ignored: %d %s\n", code, buf);
-		report->twice = 1;
-		return;
-	}
-	if (code == KSFT_FAIL && *buf)
-		ksft_print_msg("%s\n", buf);
-	/* The '#' would start a directive; keep reasons plain. */
-	for (nl = buf; *nl; nl++)
-		if (*nl == '#')
-			*nl = '_';
-	report->code = code;
-	memcpy(report->reason, buf, sizeof(buf));
-	report->reported = 1;
-}
-
-bool ksft_case_reported(void)
-{
-	return report && report->reported;
-}
-
 /* Running cases ------------------------------------------------------- */
 
 static bool no_fork;
@@ -351,6 +439,43 @@ static unsigned int timeout_secs;
 static char **filters;
 static unsigned int nr_filters;
 static sigset_t chld_mask, old_mask;
+static void *report;
+
+static int parse_uint(const char *s, unsigned int *out);
+static void bad_usage(const char *fmt, ...) __printf(1, 2) __noreturn;
+
+/* The case process running now, for the run's own deadline. */
+static pid_t running_case;
+
+/*
+ * PINSUITE_RUN_TIMEOUT: the whole binary's time is up (run_tests.sh's
+ * timeout= from settings).  Stop the running case and end with 124, as
+ * timeout(1) would; the plan is not met, which says it all.
+ */
+static void run_timed_out(int sig)
+{
+	static const char msg[] = "Bail out! the run's time (PINSUITE_RUN_TIMEOUT) is up\n";
+
+	(void)sig;
+	if (running_case > 0)
+		kill(-running_case, SIGKILL);
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(124);
+	_exit(124);
+}
+
+static void arm_run_timeout(void)
+{
+	const char *env = getenv("PINSUITE_RUN_TIMEOUT");
+	unsigned int secs;
+
+	if (!env || !*env)
+		return;
+	if (parse_uint(env, &secs))
+		bad_usage("bad PINSUITE_RUN_TIMEOUT '%s' (seconds, 1 to 86400)", env);
+	signal(SIGALRM, run_timed_out);
+	alarm(secs);
+}
 
 static bool selected(const char *name)
 {
@@ -377,27 +502,61 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Wait for @pid until @timeout seconds have passed; false on timeout. */
-static bool wait_case(pid_t pid, int *status, unsigned int timeout)
+/*
+ * The case's output, line by line: every line becomes a diagnostic of
+ * the case (a line the case printed without "# " gets it here).
+ */
+struct pipe_reader {
+	int fd;
+	char buf[8192];
+	size_t len;
+};
+
+/* SIGCHLD only has to interrupt ppoll(). */
+static void on_sigchld(int sig)
 {
-	double deadline = now() + timeout;
-	struct timespec ts;
-	double left;
+	(void)sig;
+}
+
+static void emit_child_line(char *line, size_t len)
+{
+	if (len >= 2 && line[0] == '#' && line[1] == ' ')
+		diag_line(line + 2, len - 2);
+	else if (len == 1 && line[0] == '#')
+		diag_line("", 0);
+	else
+		diag_line(line, len);
+}
+
+/* Read what is there; false at end of file. */
+static bool pipe_drain(struct pipe_reader *r)
+{
+	char *nl;
+	ssize_t n;
 
 	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return true;
-		if (r < 0 && errno != EINTR)
-			die("waitpid: %s\n", strerror(errno));
-		left = deadline - now();
-		if (left <= 0)
-			return false;
-		ts.tv_sec = (time_t)left;
-		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-		sigtimedwait(&chld_mask, NULL, &ts);
+		n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r->len += n;
+		while ((nl = memchr(r->buf, '\n', r->len))) {
+			emit_child_line(r->buf, nl - r->buf);
+			r->len -= nl + 1 - r->buf;
+			memmove(r->buf, nl + 1, r->len);
+		}
+		if (r->len == sizeof(r->buf)) {
+			emit_child_line(r->buf, r->len);
+			r->len = 0;
+		}
 	}
+	if (n == 0 && r->len) {
+		emit_child_line(r->buf, r->len);
+		r->len = 0;
+	}
+	fflush(stdout);
+	return n != 0;
 }
 
 /*
@@ -408,87 +567,140 @@ static bool wait_case(pid_t pid, int *status, unsigned int timeout)
 static void reap_leftovers(pid_t pgid)
 {
 	char path[64], buf[4096], *p, *end;
-	int status;
+	int status, fd;
+	ssize_t n;
 	long pid;
 
 	kill(-pgid, SIGKILL);
 	while (waitpid(-pgid, &status, 0) > 0 || errno == EINTR)
 		;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	if (read_file(path, buf, sizeof(buf)))
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
 	for (p = buf; (pid = strtol(p, &end, 10)) > 0; p = end) {
 		kill((pid_t)pid, SIGKILL);
 		waitpid((pid_t)pid, &status, 0);
 	}
 }
 
-static void run_in_child(const struct ksft_case *tc)
+static void run_in_child(const struct ksft_case *tc, struct ksft_end *end)
 {
 	unsigned int timeout = tc->timeout ? tc->timeout : timeout_secs;
-	bool done;
-	int status;
+	struct pipe_reader r = { .fd = -1 };
+	double deadline = now() + timeout;
+	bool exited = false, open_pipe = true;
+	int status = 0, fds[2];
 	pid_t pid;
 
 	fflush(stdout);
 	fflush(stderr);
+	if (pipe2(fds, O_CLOEXEC))
+		die("pipe: %s\n", strerror(errno));
 	pid = fork();
 	if (pid < 0) {
-		ksft_perror("fork");
+		end->not_started = errno;
+		close(fds[0]);
+		close(fds[1]);
 		return;
 	}
 	if (!pid) {
 		setpgid(0, 0);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		tc->fn(tc);
-		sysstate_restore_all();
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(125);
+		close(fds[0]);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		tc->fn(tc, report);
 		fflush(stdout);
 		_exit(0);
 	}
 	setpgid(pid, pid);
-	done = wait_case(pid, &status, timeout);
-	reap_leftovers(pid);
-	if (!done) {
-		ksft_print_msg("TIMEOUT: case still running after %u s, killed\n", timeout);
-		report->reported = 0;
-	} else if (WIFSIGNALED(status) && !report->reported) {
-		ksft_print_msg("case process died: signal %d (%s)\n",
-			       WTERMSIG(status), strsignal(WTERMSIG(status)));
-	} else if (!report->reported) {
-		ksft_print_msg("case ended without a verdict (exit status %d)\n",
-			       WEXITSTATUS(status));
+	end->pid = pid;
+	running_case = pid;
+	close(fds[1]);
+	r.fd = fds[0];
+	fcntl(r.fd, F_SETFL, O_NONBLOCK);
+	while (!exited || open_pipe) {
+		struct pollfd pfd = { .fd = r.fd, .events = POLLIN };
+		double left = deadline - now();
+		struct timespec ts;
+
+		if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+			exited = true;
+		if (exited) {
+			/* What the case's leftovers still write is not waited for. */
+			reap_leftovers(pid);
+			open_pipe = pipe_drain(&r);
+			break;
+		}
+		if (left <= 0) {
+			end->timed_out = true;
+			break;
+		}
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+		/* SIGCHLD, blocked otherwise, ends the wait as the case ends. */
+		if (ppoll(&pfd, open_pipe ? 1 : 0, &ts, &old_mask) > 0)
+			open_pipe = pipe_drain(&r);
 	}
-	/* Whatever the case changed and did not put back, put back now. */
-	if (!done || !WIFEXITED(status))
-		sysstate_guardian_restore(pid);
+	if (!exited) {
+		/* Timed out: kill the case, then take what it printed. */
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		reap_leftovers(pid);
+	}
+	running_case = 0;
+	pipe_drain(&r);
+	close(r.fd);
+	end->timeout = timeout;
+	if (WIFSIGNALED(status) && !end->timed_out) {
+		end->signaled = true;
+		end->sig = WTERMSIG(status);
+	} else if (WIFEXITED(status)) {
+		end->status = WEXITSTATUS(status);
+	}
 }
 
 static void run_case(const struct ksft_case *tc)
 {
-	const char *why = tc->precheck ? tc->precheck(tc) : NULL;
+	struct ksft_end end = { 0 };
+	struct ksft_verdict v;
+	double start = now();
 
-	memset(report, 0, sizeof(*report));
+	memset(report, 0, suite->report_size);
+	memset(&v, 0, sizeof(v));
+	log_len = 0;
+	if (caselog)
+		*caselog = '\0';
 	printf("# [RUN] %s\n", tc->name);
-	if (why) {
-		ksft_test_result_code(KSFT_SKIP, tc->name, "%s", why);
-		return;
+	fflush(stdout);
+	note_lost(stdout, "stdout");
+	logging = true;
+	if (suite->precheck && suite->precheck(tc, report)) {
+		end.in_runner = true;
+	} else if (no_fork) {
+		end.in_runner = true;
+		tc->fn(tc, report);
+		fflush(stdout);
+	} else {
+		run_in_child(tc, &end);
 	}
-	if (no_fork)
-		tc->fn(tc);
-	else
-		run_in_child(tc);
-
-	if (!report->reported) {
-		ksft_test_result_code(KSFT_FAIL, tc->name, NULL);
-		return;
-	}
-	if (report->twice) {
-		ksft_print_msg("BUG: the case reported more than one verdict\n");
-		ksft_test_result_code(KSFT_FAIL, tc->name, NULL);
-		return;
-	}
-	ksft_test_result_code(report->code, tc->name, "%s", report->reason);
+	if (suite->reaped)
+		suite->reaped(&end);
+	suite->judge(tc, report, &end, &v);
+	logging = false;
+	result_line(tc, &v);
+	json_case(tc, &v, now() - start);
 }
 
 /* Command line ----------------------------------------------------------- */
@@ -501,30 +713,29 @@ static const char common_usage[] =
 	"  -T, --timeout SECS    kill a case that runs longer (default %u)\n"
 	"  -n, --no-fork         run cases in the main process (for debuggers)\n"
 	"  -v, --verbose         more diagnostics, also for passing cases\n"
-	"      --disk-dir DIR    a directory on a disk filesystem (ext4, xfs, btrfs) for\n"
-	"                        file backings; may be repeated (also PINSUITE_DISK_DIRS,\n"
-	"                        colon separated)\n";
+	"      --json FILE       append one JSON record per case to FILE (also\n"
+	"                        PINSUITE_JSON); with -l, the case catalog\n";
 
-static void print_breaks(const struct ksft_suite *s, FILE *f)
+static void print_breaks(FILE *f)
 {
 	const struct ksft_break *b;
 	size_t i;
 
-	if (!s->breaks[0])
+	if (!suite->breaks[0])
 		return;
 	fputs("      --selftest-break MODE  break a check on purpose, to show it can fail:\n", f);
 	for (i = 0; i < KSFT_BREAK_TABLES; i++)
-		for (b = s->breaks[i]; b && b->mode; b++)
+		for (b = suite->breaks[i]; b && b->mode; b++)
 			fprintf(f, "                        %-9s %s\n", b->mode, b->help);
 }
 
-static int set_break(const struct ksft_suite *s, const char *mode)
+static int set_break(const char *mode)
 {
 	const struct ksft_break *b;
 	size_t i;
 
 	for (i = 0; i < KSFT_BREAK_TABLES; i++) {
-		for (b = s->breaks[i]; b && b->mode; b++) {
+		for (b = suite->breaks[i]; b && b->mode; b++) {
 			if (!strcmp(b->mode, mode)) {
 				*b->var = b->value;
 				return 0;
@@ -534,17 +745,18 @@ static int set_break(const struct ksft_suite *s, const char *mode)
 	return -1;
 }
 
-static void print_usage(const struct ksft_suite *s, FILE *f)
+static void print_usage(FILE *f)
 {
-	fprintf(f, "Usage: %s [OPTION]...\n%s\n\nOptions:\n", s->name, s->summary);
-	fprintf(f, common_usage, s->timeout);
-	if (s->usage)
-		fputs(s->usage, f);
-	print_breaks(s, f);
-	fprintf(f, "\nExit status: 0 no failure, 1 a failure, 4 everything skipped, 2 bad usage.\n");
+	fprintf(f, "Usage: %s [OPTION]...\n%s\n\nOptions:\n", suite->name, suite->summary);
+	fprintf(f, common_usage, suite->timeout);
+	if (suite->usage)
+		fputs(suite->usage, f);
+	print_breaks(f);
+	fprintf(f, "\nExit status: 0 no failure, 1 a failure or lost output, 4 everything\n"
+		   "skipped, 2 bad usage (also a -t pattern that selects no case).\n");
 }
 
-enum { OPT_DISK_DIR = 0x1000, OPT_SELFTEST_BREAK };
+enum { OPT_JSON = 0x1000, OPT_SELFTEST_BREAK };
 
 static const struct option common_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -553,25 +765,23 @@ static const struct option common_longopts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "no-fork", no_argument, NULL, 'n' },
 	{ "verbose", no_argument, NULL, 'v' },
-	{ "disk-dir", required_argument, NULL, OPT_DISK_DIR },
+	{ "json", required_argument, NULL, OPT_JSON },
 	{ "selftest-break", required_argument, NULL, OPT_SELFTEST_BREAK },
 };
 
-#define NR_COMMON_LONGOPTS ARRAY_SIZE(common_longopts)
-
-static struct option *merge_longopts(const struct ksft_suite *s)
+static struct option *merge_longopts(void)
 {
-	size_t n = 0, i;
+	size_t n = 0, i, common = ARRAY_LEN(common_longopts);
 	struct option *all;
 
-	while (s->longopts && s->longopts[n].name)
+	while (suite->longopts && suite->longopts[n].name)
 		n++;
-	all = calloc(NR_COMMON_LONGOPTS + n + 1, sizeof(*all));
+	all = calloc(common + n + 1, sizeof(*all));
 	if (!all)
 		die("out of memory\n");
 	memcpy(all, common_longopts, sizeof(common_longopts));
 	for (i = 0; i < n; i++)
-		all[NR_COMMON_LONGOPTS + i] = s->longopts[i];
+		all[common + i] = suite->longopts[i];
 	return all;
 }
 
@@ -588,30 +798,38 @@ static int parse_uint(const char *s, unsigned int *out)
 	return 0;
 }
 
-static void bad_usage(const struct ksft_suite *s, const char *what) __noreturn;
-static void bad_usage(const struct ksft_suite *s, const char *what)
+static void bad_usage(const char *fmt, ...)
 {
-	if (what)
-		fprintf(stderr, "%s: %s\n", s->name, what);
-	print_usage(s, stderr);
+	va_list ap;
+
+	if (fmt) {
+		fprintf(stderr, "%s: ", suite->name);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	print_usage(stderr);
 	exit(KSFT_USAGE);
 }
 
-static bool parse_args(const struct ksft_suite *s, int argc, char **argv)
+static const char *json_path;
+
+static bool parse_args(int argc, char **argv)
 {
-	char optstring[64] = "+hlt:T:nv";
-	struct option *longopts = merge_longopts(s);
+	char optstring[64] = "+hlt:T:nv", why[KSFT_REASON_MAX];
+	struct option *longopts = merge_longopts();
 	bool list = false;
 	int opt;
 
-	if (s->optstring)
-		strncat(optstring, s->optstring, sizeof(optstring) - strlen(optstring) - 1);
+	if (suite->optstring)
+		strncat(optstring, suite->optstring, sizeof(optstring) - strlen(optstring) - 1);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
-			print_usage(s, stdout);
-			exit(0);
+			print_usage(stdout);
+			exit(fflush(stdout) || ferror(stdout) ? KSFT_FAIL : 0);
 		case 'l':
 			list = true;
 			break;
@@ -623,7 +841,7 @@ static bool parse_args(const struct ksft_suite *s, int argc, char **argv)
 			break;
 		case 'T':
 			if (parse_uint(optarg, &timeout_secs))
-				bad_usage(s, "bad --timeout value");
+				bad_usage("bad --timeout value '%s' (seconds, 1 to 86400)", optarg);
 			break;
 		case 'n':
 			no_fork = true;
@@ -631,84 +849,197 @@ static bool parse_args(const struct ksft_suite *s, int argc, char **argv)
 		case 'v':
 			ksft_verbose++;
 			break;
-		case OPT_DISK_DIR:
-			backing_add_disk_dir(optarg);
+		case OPT_JSON:
+			json_path = optarg;
 			break;
 		case OPT_SELFTEST_BREAK:
-			if (set_break(s, optarg))
-				bad_usage(s, "unknown --selftest-break mode");
+			if (set_break(optarg))
+				bad_usage("unknown --selftest-break mode '%s'", optarg);
 			break;
 		case '?':
-			bad_usage(s, "unknown option or missing argument");
+			if (optopt)
+				bad_usage("option -%c is unknown or needs an argument", optopt);
+			bad_usage("option '%s' is unknown or needs an argument", argv[optind - 1]);
 			break;
 		default:
-			if (!s->option || s->option(opt, optarg))
-				bad_usage(s, NULL);
+			*why = '\0';
+			if (!suite->option || suite->option(opt, optarg, why, sizeof(why)))
+				bad_usage("%s", *why ? why : "bad option");
 		}
 	}
 	if (optind < argc)
-		bad_usage(s, "unexpected argument");
+		bad_usage("unexpected argument '%s'", argv[optind]);
 	free(longopts);
 	return list;
 }
 
-static void print_system(const struct ksft_suite *s)
+static void print_system(void)
 {
 	struct utsname u;
 
 	if (uname(&u))
 		memset(&u, 0, sizeof(u));
-	ksft_print_msg("pinsuite %s on Linux %s %s (%s), uid %d\n", s->name, u.release,
+	ksft_print_msg("pinsuite %s on Linux %s %s (%s), uid %d\n", suite->name, u.release,
 		       u.version, u.machine, (int)geteuid());
+}
+
+/*
+ * Results that cannot be written must not look like success: a closed
+ * stdout would hand fd 1 to the next file we open.
+ */
+static void check_stdout(void)
+{
+	int fd;
+
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+		fprintf(stderr, "%s: stdout is closed: the results would be lost\n", suite->name);
+		exit(KSFT_FAIL);
+	}
+	/* A closed stdin or stderr must not hand its number to a file either. */
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			exit(KSFT_FAIL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static void finish(int code) __noreturn;
+static void finish(int code)
+{
+	if (fflush(stdout) || ferror(stdout))
+		note_lost(stdout, "stdout");
+	if (json && (fflush(json) || ferror(json)))
+		note_lost(json, "the JSON file");
+	if (lost_errno) {
+		fprintf(stderr, "%s: writing %s failed (%s): results were lost\n", suite->name,
+			lost_where, strerror(lost_errno));
+		exit(KSFT_FAIL);
+	}
+	exit(code);
+}
+
+static void open_json(void)
+{
+	if (!json_path)
+		json_path = getenv("PINSUITE_JSON");
+	if (!json_path || !*json_path)
+		return;
+	json = fopen(json_path, "ae");
+	if (!json) {
+		fprintf(stderr, "%s: --json %s: %s\n", suite->name, json_path, strerror(errno));
+		exit(KSFT_USAGE);
+	}
+}
+
+static void list_cases(void)
+{
+	unsigned int i, n = 0;
+	struct ksft_verdict none = { 0 };
+
+	for (i = 0; i < nr_cases; i++) {
+		if (!selected(cases[i]->name))
+			continue;
+		n++;
+		if (json)
+			json_case(cases[i], &none, 0);
+		else
+			printf("%s\n", cases[i]->name);
+	}
+	if (!n && nr_filters) {
+		fprintf(stderr, "%s: no case matches the -t patterns\n", suite->name);
+		finish(KSFT_USAGE);
+	}
+	finish(0);
+}
+
+/*
+ * Our exit rule: any failure, error or XPASS, or a plan that was not met,
+ * is a failure; nothing but skips is KSFT_SKIP; anything else passed.
+ */
+static int exit_code(void)
+{
+	if (cnt.fail || cnt.error || cnt.xpass || plan != test_num())
+		return KSFT_FAIL;
+	if (!cnt.pass && !cnt.xfail)
+		return KSFT_SKIP;
+	return KSFT_PASS;
 }
 
 int ksft_main(const struct ksft_suite *s, int argc, char **argv)
 {
+	const char *env = getenv("PINSUITE_CASE_TIMEOUT");
+	char why[KSFT_REASON_MAX] = "";
 	unsigned int i, n = 0;
 	bool list;
-	const char *env = getenv("PINSUITE_CASE_TIMEOUT");
+	int code;
 
+	suite = s;
+	check_stdout();
 	timeout_secs = s->timeout ? s->timeout : 120;
 	if (env && parse_uint(env, &timeout_secs))
-		bad_usage(s, "bad PINSUITE_CASE_TIMEOUT");
-	list = parse_args(s, argc, argv);
+		bad_usage("bad PINSUITE_CASE_TIMEOUT '%s' (seconds, 1 to 86400)", env);
+	list = parse_args(argc, argv);
+	if (s->validate && s->validate(why, sizeof(why)))
+		bad_usage("%s", why);
+	open_json();
 	s->enumerate();
-
-	if (list) {
-		for (i = 0; i < nr_cases; i++)
-			if (selected(cases[i]->name))
-				printf("%s\n", cases[i]->name);
-		exit(0);
-	}
+	if (list)
+		list_cases();
 
 	for (i = 0; i < nr_cases; i++)
 		n += selected(cases[i]->name);
+	if (!n && nr_filters) {
+		/* Under run_tests.sh a binary without a match is just skipped. */
+		if (getenv("PINSUITE_EMPTY_OK")) {
+			ksft_print_header();
+			printf("1..0 # SKIP no case matches the -t patterns\n");
+			finish(KSFT_SKIP);
+		}
+		fprintf(stderr, "%s: no case matches the -t patterns\n", s->name);
+		exit(KSFT_USAGE);
+	}
 
+	arm_run_timeout();
 	ksft_print_header();
-	print_system(s);
+	print_system();
 	ksft_set_plan(n);
+	json_run(argc, argv);
 
-	/* A dead helper's pipe must give EPIPE, not kill the case. */
+	/* A dead reader's pipe must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
+	report = mmap(NULL, s->report_size ? s->report_size : 1, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (report == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
-	if (sysstate_init())
-		ksft_print_msg("no guardian for system settings: %s\n", strerror(errno));
+	/* Before we become a subreaper: what it starts must not be ours to reap. */
+	if (s->setup)
+		s->setup();
 	sigemptyset(&chld_mask);
 	sigaddset(&chld_mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld_mask, &old_mask);
-	/* Orphans of a case become ours, so that reap_group() finds them. */
+	sigdelset(&old_mask, SIGCHLD);
+	signal(SIGCHLD, on_sigchld);
+	/* Orphans of a case become ours, so that reap_leftovers() finds them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-
-	if (s->setup)
-		s->setup();
 	for (i = 0; i < nr_cases; i++)
 		if (selected(cases[i]->name))
 			run_case(cases[i]);
 	if (s->teardown)
 		s->teardown();
-	sysstate_restore_all();
-	ksft_finished();
+	print_skips();
+	ksft_print_cnts();
+	code = exit_code();
+	json_totals(code);
+	finish(code);
+}
+
+void ksft_exit_fail_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	ksft_print_cnts();
+	finish(KSFT_FAIL);
 }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TAP 13 output in the kselftest dialect, plus a case registry.
+ * TAP 13 output in the kselftest dialect, and the case runner.
  *
- * The ksft_* printing functions keep the names and the output of
- * tools/testing/selftests/kselftest.h, so that a reader who knows the
- * kselftests is at home.  On top of them sits a registry of named cases:
- * a binary registers every case it plans (the plan is the number of
- * registered cases), and ksft_run() runs each one in a child process of
- * its own, which must report exactly one result.  Whatever a case does -
- * return without a verdict, crash, hang - the parent prints exactly one
- * result line for it, with the same name.
+ * The ksft_print_* functions keep the names and the output of
+ * tools/testing/selftests/kselftest.h.  On top of them: a registry of
+ * named cases and a runner that runs each case in a child process of its
+ * own.  The harness knows nothing of what a case tests.  A case writes
+ * what it observed into a report area shared with the runner; when the
+ * case process has ended - however it ended - the runner hands the report
+ * and the way the process ended to the suite's judge, the one function
+ * that decides the verdict, and prints exactly one result line.
+ *
+ * Output is never silently lost: a closed stdout stops the binary before
+ * anything runs, and a write error anywhere makes the exit status non-zero
+ * with a message on stderr.
  */
 #ifndef PINSUITE_KSFT_H
 #define PINSUITE_KSFT_H
@@ -17,12 +21,14 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define KSFT_PASS	0
 #define KSFT_FAIL	1
 #define KSFT_XFAIL	2
 #define KSFT_XPASS	3
 #define KSFT_SKIP	4
+#define KSFT_ERROR	5	/* only as a verdict: printed "not ok ... # error" */
 
 /* Exit status for a command line we do not understand. */
 #define KSFT_USAGE	2
@@ -40,41 +46,35 @@
 /* kselftest.h compatible layer ------------------------------------------ */
 void ksft_print_header(void);
 void ksft_set_plan(unsigned int plan);
-unsigned int ksft_test_num(void);
 void ksft_print_msg(const char *fmt, ...) __printf(1, 2);
-void ksft_perror(const char *msg);
-void ksft_test_result_pass(const char *fmt, ...) __printf(1, 2);
-void ksft_test_result_fail(const char *fmt, ...) __printf(1, 2);
-void ksft_test_result_skip(const char *fmt, ...) __printf(1, 2);
-void ksft_test_result_xfail(const char *fmt, ...) __printf(1, 2);
-void ksft_test_result_code(int code, const char *name, const char *fmt, ...)
-	__printf(3, 4);
 void ksft_print_cnts(void);
-unsigned int ksft_get_fail_cnt(void);
-void ksft_exit_pass(void) __noreturn;
-void ksft_exit_fail(void) __noreturn;
-void ksft_exit_skip(const char *fmt, ...) __printf(1, 2) __noreturn;
 void ksft_exit_fail_msg(const char *fmt, ...) __printf(1, 2) __noreturn;
-void ksft_finished(void) __noreturn;
 
 /* Case registry ---------------------------------------------------------- */
 #define KSFT_NAME_MAX	256
 #define KSFT_REASON_MAX	512
+#define KSFT_TAGS_MAX	4
+
+/* What a case is about, for machine-readable results (all optional). */
+struct ksft_meta {
+	const char *property;
+	const char *mechanism;
+	const char *access;		/* "R/O", "R/W" or NULL */
+	const char *backing;
+	const char *trigger;
+	const char *tags[KSFT_TAGS_MAX];	/* upstream commits the case guards */
+};
 
 struct ksft_case;
-typedef void (*ksft_case_fn)(const struct ksft_case *tc);
+/* Runs in the case process; @report is the zeroed shared report area. */
+typedef void (*ksft_case_fn)(const struct ksft_case *tc, void *report);
 
 struct ksft_case {
 	char name[KSFT_NAME_MAX];
 	ksft_case_fn fn;
 	const void *arg;	/* private copy of what ksft_case_add() got */
 	unsigned int timeout;	/* seconds; 0: the run's default */
-	/*
-	 * Optional: called in the runner before the case is forked; a
-	 * non-NULL return is the SKIP reason and the case is not run.  For
-	 * cheap checks only (no side effects on the runner).
-	 */
-	const char *(*precheck)(const struct ksft_case *tc);
+	struct ksft_meta meta;
 };
 
 /*
@@ -87,18 +87,33 @@ struct ksft_case *ksft_case_add(ksft_case_fn fn, const void *arg, size_t argsz,
 /* Number of registered cases. */
 unsigned int ksft_case_count(void);
 
+/* How the case process ended. */
+struct ksft_end {
+	bool timed_out;		/* killed by the runner after @timeout seconds */
+	unsigned int timeout;
+	bool signaled;		/* died of signal @sig */
+	int sig;
+	int status;		/* exit status when it exited */
+	bool in_runner;		/* --no-fork: ran in the runner itself */
+	int not_started;	/* errno when the case process could not be forked */
+	int pid;		/* the case process, 0 when none */
+};
+
+/* What the judge decided. */
+struct ksft_verdict {
+	int code;				/* KSFT_PASS ... KSFT_ERROR */
+	char reason[KSFT_REASON_MAX];		/* SKIP/XFAIL: a fixed text per cause */
+	char diagnosis[KSFT_REASON_MAX];	/* FAIL/ERROR: one line, after the name */
+	char hint[KSFT_REASON_MAX];		/* the upstream fix it points at, or "" */
+};
+
 /*
- * Report the verdict of the running case.  Only the first report counts.
- * For SKIP and XFAIL @fmt is the reason printed after the directive; for
- * FAIL it is printed as a diagnostic line; for PASS it may be NULL.
+ * The one function that turns a report and the end of the case process
+ * into a verdict.  It may print "# " lines (they come just before the
+ * result line).
  */
-void ksft_case_result(int code, const char *fmt, ...) __printf(2, 3);
-#define ksft_case_pass()		ksft_case_result(KSFT_PASS, NULL)
-#define ksft_case_fail(...)		ksft_case_result(KSFT_FAIL, __VA_ARGS__)
-#define ksft_case_skip(...)		ksft_case_result(KSFT_SKIP, __VA_ARGS__)
-#define ksft_case_xfail(...)		ksft_case_result(KSFT_XFAIL, __VA_ARGS__)
-/* True once the running case has reported. */
-bool ksft_case_reported(void);
+typedef void (*ksft_judge_fn)(const struct ksft_case *tc, const void *report,
+			      const struct ksft_end *end, struct ksft_verdict *v);
 
 /* Command line and main loop -------------------------------------------- */
 struct option;
@@ -119,28 +134,51 @@ struct ksft_suite {
 	const char *usage;		/* extra option lines for -h, or NULL */
 	const char *optstring;		/* extra short options, or NULL */
 	const struct option *longopts;	/* extra long options, or NULL */
-	/* Handle one extra option; return 0, or -1 for bad usage. */
-	int (*option)(int opt, const char *arg);
+	/*
+	 * Handle one extra option: 0, or -1 for bad usage with the reason
+	 * (naming the argument) in @why.
+	 */
+	int (*option)(int opt, const char *arg, char *why, size_t len);
 	/* Tables of --selftest-break modes, each ended by an empty entry. */
 	const struct ksft_break *breaks[KSFT_BREAK_TABLES];
+	/*
+	 * After the options, before anything else: check what the options
+	 * and the environment ask for; 0, or -1 for bad usage (@why).
+	 */
+	int (*validate)(char *why, size_t len);
 	/* Detect what the system offers and register the cases. */
 	void (*enumerate)(void);
-	/* Runs in the parent before the first case (not with -l). */
+	/* Runs in the runner before the first case (not with -l). */
 	void (*setup)(void);
-	/* Runs in the parent after the last case (not with -l). */
+	/* Runs in the runner after the last case (not with -l). */
 	void (*teardown)(void);
+	/*
+	 * Optional, in the runner before a case is forked: true when the
+	 * report is already complete (an unmet prerequisite), so that the
+	 * case needs no process of its own.  Reads only; no side effects.
+	 */
+	bool (*precheck)(const struct ksft_case *tc, void *report);
+	/* Runs in the runner once a case process is gone. */
+	void (*reaped)(const struct ksft_end *end);
+	/* Writes extra members of the "run" JSON record: ,"key":value ... */
+	void (*json_run)(FILE *f);
+	ksft_judge_fn judge;
+	size_t report_size;		/* bytes of the shared report area */
 	unsigned int timeout;		/* default seconds per case */
 };
 
 /*
  * Parse the command line (common options plus the suite's), enumerate,
  * then list (-l) or run the cases and exit with the kselftest status:
- * 0 no failure, 1 any failure, 4 nothing could run, 2 bad usage.
+ * 0 no failure, 1 any failure or lost output, 4 nothing could run,
+ * 2 bad usage (also a -t pattern that selects no case).
  */
-int ksft_main(const struct ksft_suite *suite, int argc, char **argv)
-	__noreturn;
+int ksft_main(const struct ksft_suite *suite, int argc, char **argv) __noreturn;
 
 /* Verbosity requested with -v (diagnostics for passing cases too). */
 extern int ksft_verbose;
+
+/* Write @s as a JSON string (with quotes) to @f. */
+void ksft_json_str(FILE *f, const char *s);
 
 #endif /* PINSUITE_KSFT_H */

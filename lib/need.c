@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "need.h"
@@ -140,6 +141,25 @@ long hugetlb_total(size_t size)
 	return hugetlb_value(size, "nr_hugepages");
 }
 
+/*
+ * Free pages of @size once the pool has settled: pages of a case process
+ * that just ended (or of an io_uring ring torn down after it) come back a
+ * moment later.  Waits up to two seconds for @want free pages.
+ */
+long hugetlb_settled(size_t size, unsigned int want)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	long free = hugetlb_free(size);
+	int i;
+
+	for (i = 0; i < 40 && free >= 0 && free < (long)want &&
+	     hugetlb_total(size) >= (long)want; i++) {
+		nanosleep(&ts, NULL);
+		free = hugetlb_free(size);
+	}
+	return free;
+}
+
 void hugetlb_reserve_all(unsigned int nr)
 {
 	const struct platform *p = platform();
@@ -157,13 +177,13 @@ void hugetlb_reserve_all(unsigned int nr)
 		snprintf(path, sizeof(path), HUGETLB_DIR "/hugepages-%zukB/nr_hugepages",
 			 p->hugetlb_sizes[i] >> 10);
 		snprintf(val, sizeof(val), "%ld", total + (long)nr - free);
-		sysstate_write(path, val);
+		sysstate_write_run(path, val);
 	}
 }
 
 /* The checks ------------------------------------------------------------- */
 
-static bool unmet_flags(unsigned int flags, char *why, size_t len)
+static bool unmet_flags(unsigned int flags, char *why, size_t len, char *fig, size_t flen)
 {
 	const struct platform *p = platform();
 
@@ -178,9 +198,10 @@ static bool unmet_flags(unsigned int flags, char *why, size_t len)
 		snprintf(why, len, "no shmem THP (no %s/shmem_enabled)", THP_DIR);
 	else if ((flags & NEED_SWAP) && !p->swap)
 		snprintf(why, len, "no swap (SwapTotal is 0 in /proc/meminfo)");
-	else if ((flags & NEED_NUMA2) && p->numa_nodes < 2)
-		snprintf(why, len, "needs 2 NUMA nodes with memory, found %d", p->numa_nodes);
-	else if ((flags & NEED_KSM) && !p->ksm)
+	else if ((flags & NEED_NUMA2) && p->numa_nodes < 2) {
+		snprintf(why, len, "needs 2 NUMA nodes with memory");
+		snprintf(fig, flen, "NUMA nodes with memory: %d", p->numa_nodes);
+	} else if ((flags & NEED_KSM) && !p->ksm)
 		snprintf(why, len, "no KSM (%s; no /sys/kernel/mm/ksm/run)",
 			 kconfig_why("CONFIG_KSM"));
 #ifndef HAVE_LIBNUMA
@@ -192,13 +213,15 @@ static bool unmet_flags(unsigned int flags, char *why, size_t len)
 	return true;
 }
 
-bool need_unmet(const struct need *n, char *why, size_t len)
+bool need_unmet(const struct need *n, char *why, size_t len, char *fig, size_t flen)
 {
 	const struct platform *p = platform();
 	const char *reason;
+	long free;
 	int i;
 
-	if (unmet_flags(n->flags, why, len))
+	*fig = '\0';
+	if (unmet_flags(n->flags, why, len, fig, flen))
 		return true;
 	if (n->thp_size) {
 		for (i = 0; i < p->nr_thp && p->thp_sizes[i] != n->thp_size; i++)
@@ -217,10 +240,12 @@ bool need_unmet(const struct need *n, char *why, size_t len)
 			return true;
 		}
 	}
-	if (n->hugetlb_size && hugetlb_free(n->hugetlb_size) < (long)n->hugetlb_pages) {
-		snprintf(why, len, "need %u free %zu kB hugetlb pages (%ld free)",
-			 n->hugetlb_pages, n->hugetlb_size >> 10,
-			 hugetlb_free(n->hugetlb_size) < 0 ? 0 : hugetlb_free(n->hugetlb_size));
+	free = n->hugetlb_size ? hugetlb_settled(n->hugetlb_size, n->hugetlb_pages) : 0;
+	if (n->hugetlb_size && free < (long)n->hugetlb_pages) {
+		snprintf(why, len, "need %u free %zu kB hugetlb pages", n->hugetlb_pages,
+			 n->hugetlb_size >> 10);
+		snprintf(fig, flen, "%zu kB hugetlb pages: %ld free of %ld", n->hugetlb_size >> 10,
+			 free < 0 ? 0 : free, hugetlb_total(n->hugetlb_size));
 		return true;
 	}
 	if (n->check) {
@@ -233,12 +258,13 @@ bool need_unmet(const struct need *n, char *why, size_t len)
 	return false;
 }
 
-bool needs_unmet(const struct need *const *list, int nr, char *why, size_t len)
+bool needs_unmet(const struct need *const *list, int nr, char *why, size_t len, char *fig,
+		 size_t flen)
 {
 	int i;
 
 	for (i = 0; i < nr; i++)
-		if (list[i] && need_unmet(list[i], why, len))
+		if (list[i] && need_unmet(list[i], why, len, fig, flen))
 			return true;
 	return false;
 }

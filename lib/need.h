@@ -63,21 +63,26 @@ struct need {
 
 /*
  * If any prerequisite of @n is unmet, write the reason (the first unmet
- * one) to @why and return true.
+ * one; a fixed text per cause) to @why, the figures behind it (free pages,
+ * nodes found; may be "") to @fig, and return true.
  */
-bool need_unmet(const struct need *n, char *why, size_t len);
+bool need_unmet(const struct need *n, char *why, size_t len, char *fig, size_t flen);
 
-/* Combine several needs; returns true at the first unmet one. */
-bool needs_unmet(const struct need *const *list, int nr, char *why, size_t len);
+/* Combine several needs (NULL entries allowed); true at the first unmet one. */
+bool needs_unmet(const struct need *const *list, int nr, char *why, size_t len, char *fig,
+		 size_t flen);
 
 /* Free and total pages in the hugetlb pool of @size. */
 long hugetlb_free(size_t size);
 long hugetlb_total(size_t size);
+/* Free pages after waiting a moment for pages of ended processes. */
+long hugetlb_settled(size_t size, unsigned int want);
 
 /*
  * Make sure @nr pages of every hugetlb size are free, growing pools as
- * needed (root; through sysstate, so they shrink back).  Best effort: a
- * pool that cannot grow is reported by the cases that need it.
+ * needed (root; through sysstate for the whole run, so they shrink back
+ * when the run ends).  Best effort: a pool that cannot grow is reported
+ * by the cases that need it.
  */
 void hugetlb_reserve_all(unsigned int nr);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "observe.h"
@@ -89,20 +90,60 @@ static long keyed_number(const char *path, const char *key)
 	return val;
 }
 
-bool pin_counters_read(struct pin_counters *c)
+int anon_page_pinned(char *addr)
+{
+	uint64_t before = pagemap_entry(addr), after;
+	struct kid k;
+	pid_t pid;
+
+	if (!(before & PM_PRESENT) || !(before & PM_MMAP_EXCLUSIVE) || (before & PM_FILE))
+		return -EAGAIN;
+	pid = kid_fork(&k);
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		kid_tell_parent(&k, 'r');
+		kid_wait_parent(&k);
+		_exit(0);
+	}
+	if (kid_wait_child(&k) < 0) {
+		kid_finish(&k, true);
+		return -ECHILD;
+	}
+	after = pagemap_entry(addr);
+	kid_finish(&k, false);
+	return !!(after & PM_MMAP_EXCLUSIVE);
+}
+
+bool pins_outstanding(long *n)
 {
 	long a, r;
 
-	/* Fold the per-CPU deltas first, or the counters lag (root only). */
-	write_file("/proc/sys/vm/stat_refresh", "1");
+	if (write_file("/proc/sys/vm/stat_refresh", "1"))
+		return false;
 	a = keyed_number("/proc/vmstat", "nr_foll_pin_acquired");
 	r = keyed_number("/proc/vmstat", "nr_foll_pin_released");
-
 	if (a < 0 || r < 0)
 		return false;
-	c->acquired = (unsigned long)a;
-	c->released = (unsigned long)r;
+	*n = a - r;
 	return true;
+}
+
+bool pins_quiet(long *n)
+{
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	long a, b, c;
+
+	if (!pins_outstanding(&a))
+		return false;
+	nanosleep(&ts, NULL);
+	if (!pins_outstanding(&b))
+		return false;
+	nanosleep(&ts, NULL);
+	if (!pins_outstanding(&c))
+		return false;
+	*n = c;
+	return a == b && b == c;
 }
 
 long proc_status_kb(const char *field)

@@ -28,12 +28,24 @@ unsigned long pagemap_pfn(const void *addr);
 bool range_swapped(const void *addr, size_t len);
 bool range_present(const void *addr, size_t len);
 
-/* /proc/vmstat FOLL_PIN counters (5.7+); false when absent. */
-struct pin_counters {
-	unsigned long acquired;
-	unsigned long released;
-};
-bool pin_counters_read(struct pin_counters *c);
+/*
+ * Is the private anonymous page at @addr pinned?  fork() copies a pinned
+ * page for the child at once (70e806e4e645, v5.9) and shares one that is
+ * not, which the parent's pagemap shows: PM_MMAP_EXCLUSIVE stays set only
+ * for the copied page.  1 pinned, 0 not, -EAGAIN when the page is not an
+ * exclusively mapped present page (the probe cannot tell), other -errno.
+ */
+int anon_page_pinned(char *addr);
+
+/*
+ * The machine's outstanding FOLL_PIN pins, nr_foll_pin_acquired minus
+ * nr_foll_pin_released of /proc/vmstat (5.7+), folded first (root only:
+ * without /proc/sys/vm/stat_refresh the counters lag).  False when the
+ * counters are absent or cannot be folded.
+ */
+bool pins_outstanding(long *n);
+/* The count did not move over a moment: nobody else is pinning. */
+bool pins_quiet(long *n);
 
 /* A "Vm...:" line of /proc/self/status in kB, -1 when absent. */
 long proc_status_kb(const char *field);

@@ -19,17 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hints.h"
 #include "ksft.h"
 #include "observe.h"
 #include "pin.h"
-#include "sysstate.h"
 #include "util.h"
 
 /* Faults while pinning that no pin of ours needs: at most a few per page. */
 #define STUCK_FAULTS	50000UL
-/* A pin that takes longer than this is reported stuck whatever it does. */
-#define STUCK_SECONDS	60
 
 struct pin_job {
 	struct pin *p;
@@ -54,6 +50,14 @@ static unsigned long minor_faults(void)
 	return p ? strtoul(p + 1, NULL, 10) : 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void *pin_thread(void *arg)
 {
 	struct pin_job *job = arg;
@@ -67,29 +71,12 @@ static void *pin_thread(void *arg)
 	return NULL;
 }
 
-/*
- * The pinning thread is stuck in the kernel, holding the mmap lock: the
- * case cannot go on (not even munmap() would return).  Report and end the
- * case process; exiting kills the stuck thread.
- */
-static void pin_stuck(const struct pin *p, unsigned long faults, unsigned int secs) __noreturn;
-static void pin_stuck(const struct pin *p, unsigned long faults, unsigned int secs)
-{
-	if (!p->writable && faults >= STUCK_FAULTS)
-		hint_print(HINT_UNSHARE_PMD_LOOP);
-	ksft_case_fail("%s %s pin of %zu kB did not return within %u s (%lu page faults meanwhile): the kernel keeps faulting the range without pinning it",
-		       p->ops->name, p->writable ? "R/W" : "R/O", p->len >> 10, secs, faults);
-	sysstate_restore_all();
-	fflush(stdout);
-	_exit(0);
-}
-
-/* Wait for the pinning thread; returns its result unless it is stuck. */
+/* Wait for the pinning thread; its result, or PIN_STUCK. */
 static int watch(struct pin_job *job)
 {
 	unsigned long start = minor_faults(), faults = 0;
 	struct timespec until;
-	unsigned int ticks = 0;
+	double t0 = now_s();
 	bool done;
 
 	pthread_mutex_lock(&job->lock);
@@ -103,14 +90,17 @@ static int watch(struct pin_job *job)
 		if (pthread_cond_timedwait(&job->cond, &job->lock, &until) != ETIMEDOUT)
 			continue;
 		faults = minor_faults() - start;
-		if (faults >= STUCK_FAULTS || ++ticks >= STUCK_SECONDS * 10)
+		if (faults >= STUCK_FAULTS)
 			break;
 	}
 	done = job->done;
 	pthread_mutex_unlock(&job->lock);
-	if (!done)
-		pin_stuck(job->p, faults, (ticks + 9) / 10);
-	return job->ret;
+	if (done)
+		return job->ret;
+	ksft_print_msg("%s %s pin of %zu kB: %lu page faults in %.1f s without the pin returning\n",
+		       job->p->ops->name, job->p->writable ? "R/W" : "R/O", job->p->len >> 10, faults,
+		       now_s() - t0);
+	return PIN_STUCK;
 }
 
 static int pin_watched(struct pin *p)
@@ -129,6 +119,8 @@ static int pin_watched(struct pin *p)
 		return p->ops->pin(p);
 	}
 	ret = watch(job);
+	if (ret == PIN_STUCK)
+		return ret;	/* the thread and the job stay: the process must end */
 	pthread_join(tid, NULL);
 	free(job);
 	return ret;
@@ -146,7 +138,7 @@ int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, b
 	p->fd = -1;
 	ret = pin_watched(p);
 	if (ret)
-		return ret;
+		return ret;	/* 0 from the mechanism is the only success */
 	p->pinned = true;
 	p->pfn = pagemap_pfn(addr);
 	return 0;

@@ -31,8 +31,9 @@ struct pin_ops {
 	const char *reader;	/* how the pin is read: "PIN_LONGTERM_TEST_READ" */
 	const char *writer;	/* how it is written, or NULL if it cannot be */
 	bool rw_only;		/* cannot take a R/O pin */
-	int unsupported;	/* errno of pin() that means "not on this kernel", or 0 */
-	struct need need;	/* need.check says why the mechanism is unusable */
+	bool charges_memlock;	/* the pin counts against RLIMIT_MEMLOCK */
+	/* need.check: a feature probe, run before the case, says why not */
+	struct need need;
 	int (*pin)(struct pin *p);	/* 0 or -errno */
 	int (*read)(struct pin *p, void *buf);		/* p->len bytes; 0 or -errno */
 	int (*write)(struct pin *p, const void *buf);	/* p->len bytes; 0 or -errno */
@@ -63,7 +64,14 @@ struct pin {
 	bool pinned;
 };
 
-/* Take a pin; 0 or -errno (the mechanism's own error). */
+/*
+ * pin_take() could not finish: the pinning thread is stuck in the kernel,
+ * faulting the range over and over, and holds the mmap lock - nothing but
+ * the end of the process (case_abandon()) gets it out.
+ */
+#define PIN_STUCK	1
+
+/* Take a pin; 0, -errno (the mechanism's own error) or PIN_STUCK. */
 int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, bool writable);
 void pin_drop(struct pin *p);
 /* The parts of @p that read() and write() move: all of it by default. */
@@ -80,6 +88,11 @@ const char *gup_test_unavailable(void);
 /* io_uring fixed buffers (always R/W: FOLL_WRITE | FOLL_LONGTERM) */
 extern const struct pin_ops pin_iouring;
 const char *iouring_unavailable(void);
+/* A probe: why this kernel's io_uring takes no file-backed buffers, or NULL. */
+const char *iouring_file_buffers_unsupported(void);
+struct backing;
+/* What an io_uring buffer on @bk needs beyond io_uring itself (that probe). */
+struct need iouring_buffer_need(const struct backing *bk);
 /*
  * Register @len bytes at @addr as fixed buffer on a fresh ring; returns 0
  * or the -errno of the failing step, with the step's name in @step.

@@ -147,8 +147,6 @@ static void gup_unpin(struct pin *p)
 const struct pin_ops pin_gup = {
 	.name = "GUP",
 	.reader = "PIN_LONGTERM_TEST_READ",
-	/* Unknown gup_test commands fail with EINVAL. */
-	.unsupported = EINVAL,
 	.need = { .check = gup_test_unavailable },
 	.pin = gup_pin_slow,
 	.read = gup_read,
@@ -158,8 +156,6 @@ const struct pin_ops pin_gup = {
 const struct pin_ops pin_gup_fast = {
 	.name = "GUP-fast",
 	.reader = "PIN_LONGTERM_TEST_READ",
-	/* Unknown gup_test commands fail with EINVAL. */
-	.unsupported = EINVAL,
 	.need = { .check = gup_test_unavailable },
 	.pin = gup_pin_fast,
 	.read = gup_read,

@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "backing.h"
 #include "observe.h"
 #include "pin.h"
 #include "util.h"
@@ -183,13 +184,61 @@ int iouring_try_register(char *addr, size_t len, const char **step)
 	return ret;
 }
 
+/*
+ * Before 34ed8d0dcd69 (v6.5) io_uring refused every file-backed buffer but
+ * shmem and hugetlbfs with EOPNOTSUPP, whatever GUP would have said.  Probe
+ * that once, on a private mapping of a file of our own on a filesystem
+ * that is neither (a disk directory, else the working directory), so that
+ * the cases on such files can skip instead of reading the errno of the
+ * call under test.
+ */
+const char *iouring_file_buffers_unsupported(void)
+{
+	static int probed;
+	static const char *why;
+	const char *dir = backing_plain_file_dir();
+	const char *step;
+	char *p;
+	int fd, ret;
+
+	if (probed)
+		return why;
+	probed = 1;
+	if (iouring_unavailable() || !dir)
+		return NULL;
+	fd = backing_tmpfile(dir);
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, (off_t)page_size())) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	ret = iouring_try_register(p, page_size(), &step);
+	munmap(p, page_size());
+	if (ret == -EOPNOTSUPP)
+		why = "io_uring takes no file-backed buffers but shmem and hugetlbfs (before 34ed8d0dcd69, v6.5)";
+	return why;
+}
+
+struct need iouring_buffer_need(const struct backing *bk)
+{
+	struct need n = { 0 };
+
+	if (backing_is(bk, BKF_FILE, BKF_SHMEM | BKF_HUGETLB))
+		n.check = iouring_file_buffers_unsupported;
+	return n;
+}
+
 const struct pin_ops pin_iouring = {
 	.name = "io_uring fixed buffer",
 	.reader = "IORING_OP_WRITE_FIXED",
 	.writer = "IORING_OP_READ_FIXED",
 	.rw_only = true,
-	/* Before 6.5 io_uring refused file mappings but shmem and hugetlbfs. */
-	.unsupported = EOPNOTSUPP,
+	.charges_memlock = true,
 	.need = { .check = iouring_unavailable },
 	.pin = uring_pin,
 	.read = uring_read,

@@ -90,8 +90,10 @@ static bool find_edu(char *out, size_t len)
 	return found;
 }
 
-void vfio_device_select(const char *bdf, bool allow_rebind)
+int vfio_device_select(const char *bdf, bool allow_rebind, char *why, size_t len)
 {
+	char path[160];
+
 	const char *env = getenv("PINSUITE_VFIO_DEVICE");
 	const char *vm = getenv("PINSUITE_IN_VM");
 
@@ -107,11 +109,17 @@ void vfio_device_select(const char *bdf, bool allow_rebind)
 		bdf = NULL;
 	}
 	if (bdf && !normalize_bdf(bdf, dev.bdf, sizeof(dev.bdf))) {
-		snprintf(reasons[VP_TYPE1], sizeof(reasons[VP_TYPE1]),
-			 "bad PCI address '%s' from %s (want [dddd:]bb:dd.f)", bdf, dev.origin);
-		dev.bdf[0] = '\0';
+		snprintf(why, len, "%s '%s': not a PCI address (want [dddd:]bb:dd.f)", dev.origin,
+			 bdf);
+		return -1;
+	}
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", dev.bdf);
+	if (dev.bdf[0] && access(path, F_OK)) {
+		snprintf(why, len, "%s %s: no such PCI device (no %s)", dev.origin, dev.bdf, path);
+		return -1;
 	}
 	dev.edu = dev.bdf[0] && edu_is(dev.bdf);
+	return 0;
 }
 
 const char *vfio_device(void)
@@ -294,15 +302,29 @@ void vfio_prepare(void)
 	if (prepared)
 		return;
 	prepared = true;
-	if (*reasons[VP_TYPE1]) {
-		/* A bad address: say so for the cdev path as well. */
+	/* The kernel's side first: without it no device would help. */
+	if (access("/dev/vfio/vfio", F_OK) && access("/sys/bus/pci/drivers/vfio-pci", F_OK))
+		snprintf(reasons[VP_TYPE1], sizeof(reasons[VP_TYPE1]),
+			 "%s (no /dev/vfio/vfio, no vfio-pci driver)", kconfig_why("CONFIG_VFIO"));
+	if (access("/dev/iommu", F_OK)) {
+		snprintf(reasons[VP_CDEV], sizeof(reasons[VP_CDEV]), "%s (no /dev/iommu)",
+			 kconfig_why("CONFIG_IOMMUFD"));
+		snprintf(reasons[VP_MOCK], sizeof(reasons[VP_MOCK]), "%s", reasons[VP_CDEV]);
+		snprintf(reasons[VP_COMPAT], sizeof(reasons[VP_COMPAT]), "%s", reasons[VP_CDEV]);
+	}
+	if (*reasons[VP_TYPE1] && !*reasons[VP_CDEV])
 		snprintf(reasons[VP_CDEV], sizeof(reasons[VP_CDEV]), "%s", reasons[VP_TYPE1]);
+	if (*reasons[VP_TYPE1]) {
+		/* Said above. */
 	} else if (!dev.bdf[0]) {
 		for (p = VP_TYPE1; p <= VP_CDEV; p++)
-			snprintf(reasons[p], sizeof(reasons[p]), "no VFIO device given (use --device BDF)");
+			if (!*reasons[p])
+				snprintf(reasons[p], sizeof(reasons[p]),
+					 "no VFIO device given (use --device BDF)");
 	} else if (!bind_device(why, sizeof(why))) {
 		for (p = VP_TYPE1; p <= VP_CDEV; p++)
-			snprintf(reasons[p], sizeof(reasons[p]), "%s", why);
+			if (!*reasons[p])
+				snprintf(reasons[p], sizeof(reasons[p]), "%s", why);
 	} else {
 		find_cdev();
 	}

@@ -52,9 +52,11 @@ enum vfio_path {
 /*
  * Choose the device: @bdf (--device), else $PINSUITE_VFIO_DEVICE, else
  * with PINSUITE_IN_VM=1 the edu device.  @allow_rebind lets the device be
- * taken from its driver (and given back afterwards).
+ * taken from its driver (and given back afterwards).  0, or -1 with the
+ * reason in @why when the address is not one or names no device (a usage
+ * error).
  */
-void vfio_device_select(const char *bdf, bool allow_rebind);
+int vfio_device_select(const char *bdf, bool allow_rebind, char *why, size_t len);
 /* The chosen device ("0000:00:03.0") or NULL. */
 const char *vfio_device(void);
 /* The chosen device is a QEMU edu: pins are observed by DMA. */

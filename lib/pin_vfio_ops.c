@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hints.h"
 #include "ksft.h"
 #include "observe.h"
 #include "pin_vfio.h"
@@ -285,6 +284,7 @@ const struct pin_ops pin_vfio_type1_dma = {
 	.name = "VFIO type1",
 	.reader = "edu DMA from the pinned IOVA",
 	.writer = "edu DMA to the pinned IOVA",
+	.charges_memlock = true,
 	.need = { .check = vfio_type1_unavailable },
 	.pin = type1_dma_pin,
 	.read = dma_read,
@@ -297,6 +297,7 @@ const struct pin_ops pin_vfio_cdev_dma = {
 	.name = "VFIO cdev + iommufd",
 	.reader = "edu DMA from the pinned IOVA",
 	.writer = "edu DMA to the pinned IOVA",
+	.charges_memlock = true,
 	.need = { .check = vfio_cdev_unavailable },
 	.pin = cdev_dma_pin,
 	.read = dma_read,
@@ -308,6 +309,7 @@ const struct pin_ops pin_vfio_cdev_dma = {
 const struct pin_ops pin_vfio_type1_proxy = {
 	.name = "VFIO type1",
 	.reader = "pagemap PFN proxy",
+	.charges_memlock = true,
 	.need = { .check = type1_proxy_unavailable },
 	.pin = type1_proxy_pin,
 	.unpin = vpin_unpin,
@@ -317,6 +319,7 @@ const struct pin_ops pin_vfio_type1_proxy = {
 const struct pin_ops pin_vfio_cdev_proxy = {
 	.name = "VFIO cdev + iommufd",
 	.reader = "pagemap PFN proxy",
+	.charges_memlock = true,
 	.need = { .check = cdev_proxy_unavailable },
 	.pin = cdev_proxy_pin,
 	.unpin = vpin_unpin,
@@ -326,6 +329,7 @@ const struct pin_ops pin_vfio_cdev_proxy = {
 const struct pin_ops pin_iommufd_mock = {
 	.name = "iommufd mock domain",
 	.reader = "IOMMU_TEST_OP_MD_CHECK_MAP",
+	.charges_memlock = true,
 	.need = { .check = iommufd_mock_unavailable },
 	.pin = mock_pin,
 	.unpin = vpin_unpin,
@@ -335,6 +339,7 @@ const struct pin_ops pin_iommufd_mock = {
 const struct pin_ops pin_iommufd_compat = {
 	.name = "type1 compat on iommufd mock domain",
 	.reader = "IOMMU_TEST_OP_MD_CHECK_MAP",
+	.charges_memlock = true,
 	.need = { .check = iommufd_compat_unavailable },
 	.pin = compat_pin,
 	.unpin = vpin_unpin,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The shared pin reliability check.
+ * The shared pin reliability observation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "hints.h"
 #include "ksft.h"
 #include "observe.h"
 #include "pincheck.h"
@@ -24,44 +23,20 @@ const struct ksft_break pincheck_breaks[] = {
 	{ NULL, NULL, NULL, 0 },
 };
 
-const char *pincheck_property(const struct pincheck *pc)
+enum property pincheck_property(const struct pcase *c)
 {
-	if (pc->trig->id == TRIG_FORK_CHILD && (pc->bk->flags & BKF_PRIVATE))
-		return "No leak from child into parent";
-	return pc->writable ? "Longterm R/W pin is reliable" : "Longterm R/O pin is reliable";
+	if (c->trig->id == TRIG_FORK_CHILD && (c->bk->flags & BKF_PRIVATE))
+		return P_NO_LEAK_TO_PARENT;
+	return c->writable ? P_RW_RELIABLE : P_RO_RELIABLE;
 }
 
-static void pincheck_case(const struct ksft_case *tc)
+struct ksft_case *pincheck_add(const struct pcase *c)
 {
-	pincheck_run(tc->arg);
-}
+	struct pcase pc = *c;
 
-struct ksft_case *pincheck_add(const struct pincheck *pc, const char *what)
-{
-	return ksft_case_add(pincheck_case, pc, sizeof(*pc), "%s: %s, %s, %s",
-			     pincheck_property(pc), what, pc->trig->name, pc->bk->name);
-}
-
-/* Which upstream fix a failure of @pc points at. */
-static enum hint_id pick_hint(const struct pincheck *pc)
-{
-	const struct backing *bk = pc->bk;
-	enum trig_id t = pc->trig->id;
-	bool fork = t == TRIG_FORK_PARENT || t == TRIG_FORK_CHILD;
-
-	if (!pc->writable && backing_cow_nonanon(bk))
-		return HINT_RO_PIN_COW;
-	if (pc->pin == &pin_iouring && (bk->flags & BKF_PARTIAL))
-		return HINT_IOURING_COALESCE;
-	if (fork && (bk->flags & BKF_HUGETLB))
-		return HINT_FORK_EARLY_COW_HUGETLB;
-	if (fork)
-		return HINT_FORK_EARLY_COW;
-	if (!pc->writable && (bk->flags & BKF_ANON))
-		return HINT_RO_PIN_ANON;
-	if (t == TRIG_MPROTECT && (bk->flags & BKF_ANON))
-		return HINT_ANON_EXCLUSIVE;
-	return HINT_NONE;
+	pc.prop = pincheck_property(c);
+	pc.observe = pincheck_observe;
+	return pcase_add(&pc, "%s, %s, %s", c->what, c->trig->name, c->bk->name);
 }
 
 static void diag_pfns(const struct pin *p, const char *view)
@@ -71,19 +46,6 @@ static void diag_pfns(const struct pin *p, const char *view)
 	if (p->pfn || now)
 		ksft_print_msg("PFN of the first page: 0x%lx when pinned, 0x%lx mapped now%s\n",
 			       p->pfn, now, p->pfn == now ? "" : " (different page)");
-}
-
-static int report_diff(const struct pincheck *pc, const struct pin *p, const char *seen,
-		       const char *view, ssize_t off, const char *how)
-{
-	bool wrote = how == p->ops->writer;
-
-	ksft_print_msg("%s: at offset 0x%zx the pin %s 0x%02x, the mapping holds 0x%02x\n",
-		       how, (size_t)off, wrote ? "wrote" : "reads",
-		       (unsigned char)seen[off], (unsigned char)view[off]);
-	diag_pfns(p, view);
-	hint_print(pick_hint(pc));
-	return KSFT_FAIL;
 }
 
 /* First difference of @a and @b within the parts of @p that were moved, or -1. */
@@ -101,147 +63,172 @@ static ssize_t extent_diff(const struct pin *p, const char *a, const char *b)
 	return -1;
 }
 
-/* A mechanism that sees pages, not bytes: are the pinned pages the mapped ones? */
-static int compare_pages(const struct pincheck *pc, struct pin *p, const char *view)
-{
-	char diag[KSFT_REASON_MAX] = "";
-	int ret = p->ops->check(p, view, diag, sizeof(diag));
-
-	if (ret < 0) {
-		ksft_print_msg("checking the pin (%s) failed: %s\n", p->ops->reader,
-			       strerror(-ret));
-		return KSFT_FAIL;
-	}
-	if (!ret)
-		return KSFT_PASS;
-	ksft_print_msg("%s: %s\n", p->ops->reader, diag);
-	diag_pfns(p, view);
-	hint_print(pick_hint(pc));
-	return KSFT_FAIL;
-}
-
 /*
  * Read through the pin and compare with what the mapping holds, or write
- * through the pin and look for the bytes in the mapping.
+ * through the pin and look for the bytes in the mapping.  0 when they
+ * agree, 1 when they do not (what differs in @what), -1 when a step
+ * failed (recorded).
  */
-static int compare_dir(const struct pincheck *pc, struct pin *p, struct trig_state *ts,
-		       const char *stale, bool write)
+static int compare_dir(struct pin *p, const char *view, size_t len, bool write, char *what,
+		       size_t wlen)
 {
-	const char *view = pincheck_break == PC_BREAK_COMPARE ? stale : ts->view;
 	const char *how = write ? p->ops->writer : p->ops->reader;
 	char *buf;
 	ssize_t off;
 	int ret;
 
-	if (p->ops->check)
-		return compare_pages(pc, p, view);
-	buf = malloc(ts->len);
+	if (p->ops->check) {
+		ret = p->ops->check(p, view, what, wlen);
+		if (ret < 0) {
+			obs_error(p->ops->reader, -ret);
+			return -1;
+		}
+		return ret;
+	}
+	buf = malloc(len);
 	if (!buf) {
-		ksft_print_msg("malloc failed\n");
-		return KSFT_FAIL;
+		obs_error("malloc", ENOMEM);
+		return -1;
 	}
 	if (write) {
-		memset(buf, PAT_DEVICE, ts->len);
+		memset(buf, PAT_DEVICE, len);
 		ret = p->ops->write(p, buf);
 	} else {
 		ret = p->ops->read(p, buf);
 	}
 	if (ret) {
-		ksft_print_msg("%s through the pin (%s) failed: %s\n",
-			       write ? "writing" : "reading", how, strerror(-ret));
+		obs_error(how, -ret);
 		free(buf);
-		return KSFT_FAIL;
+		return -1;
 	}
 	off = extent_diff(p, buf, view);
-	ret = off < 0 ? KSFT_PASS : report_diff(pc, p, buf, view, off, how);
+	if (off >= 0)
+		snprintf(what, wlen, "%s: at offset 0x%zx the pin %s 0x%02x, the mapping holds 0x%02x",
+			 how, (size_t)off, write ? "wrote" : "reads", (unsigned char)buf[off],
+			 (unsigned char)view[off]);
 	free(buf);
-	return ret;
+	return off >= 0;
 }
 
-/* The mapping must hold what the trigger left in it. */
-static int check_mapping(const struct pincheck *pc, struct trig_state *ts)
+/* The mapping must hold what the trigger left in it; 1 with @what if not. */
+static int check_mapping(const struct pcase *c, const struct trig_state *ts, char *what,
+			 size_t wlen)
 {
 	ssize_t off = first_not(ts->view, ts->expect, ts->len);
 
 	if (off < 0)
-		return KSFT_PASS;
-	if (pc->trig->id == TRIG_FORK_CHILD && ts->expect != PAT_CHILD &&
+		return 0;
+	if (c->trig->id == TRIG_FORK_CHILD && ts->expect != PAT_CHILD &&
 	    (unsigned char)ts->view[off] == PAT_CHILD)
-		ksft_print_msg("the child's write leaked into the parent at offset 0x%zx\n",
-			       (size_t)off);
+		snprintf(what, wlen, "the child's write leaked into the parent at offset 0x%zx",
+			 (size_t)off);
 	else
-		ksft_print_msg("the mapping holds 0x%02x at offset 0x%zx, expected 0x%02x\n",
-			       (unsigned char)ts->view[off], (size_t)off, ts->expect);
-	hint_print(pick_hint(pc));
-	return KSFT_FAIL;
+		snprintf(what, wlen, "the mapping holds 0x%02x at offset 0x%zx, expected 0x%02x",
+			 (unsigned char)ts->view[off], (size_t)off, ts->expect);
+	return 1;
 }
 
-static int pin_failed(const struct pincheck *pc, int err)
-{
-	if (err == -ENOMEM)
-		ksft_case_skip("%s pin failed with ENOMEM (RLIMIT_MEMLOCK? memory?)",
-			       pc->pin->name);
-	else if (pc->pin->unsupported && err == -pc->pin->unsupported)
-		ksft_case_skip("%s pin failed with %s: not supported by this kernel",
-			       pc->pin->name, strerror(-err));
-	else
-		ksft_case_fail("pinning through %s failed: %s", pc->pin->name, strerror(-err));
-	return -1;
-}
-
-/* Bring the pages into the state @pc->prep asks for, before the pin. */
-static int prepare(const struct pincheck *pc, struct mem *m, struct kid *k)
+/* Bring the pages into the state @c->prep asks for, before the pin. */
+static int prepare(const struct pcase *c, struct mem *m, struct kid *k)
 {
 	pid_t pid;
 
-	if (pc->prep == PREP_NONE)
+	obs_phase(PH_PREPARE);
+	switch (c->prep) {
+	case PREP_NONE:
 		return 0;
-	if (pc->prep == PREP_RO_MAPPED)
-		return mprotect(m->addr, m->size, PROT_READ) ? -errno : 0;
-	if (pc->prep == PREP_RO_EXCLUSIVE) {
+	case PREP_RO_MAPPED:
+		if (mprotect(m->addr, m->size, PROT_READ))
+			goto failed;
+		return 0;
+	case PREP_RO_EXCLUSIVE:
 		/* Soft-dirty tracking keeps mprotect() from upgrading the PTEs. */
 		if (mprotect(m->addr, m->size, PROT_READ) ||
 		    write_file("/proc/self/clear_refs", "4") ||
 		    mprotect(m->addr, m->size, PROT_READ | PROT_WRITE))
-			return -errno;
+			goto failed;
 		return 0;
+	case PREP_SHARED:
+	case PREP_PREV_SHARED:
+		break;
 	}
 	pid = kid_fork(k);
 	if (pid < 0)
-		return -errno;
+		goto failed;
 	if (!pid) {
 		kid_tell_parent(k, 'r');
 		kid_wait_parent(k);
 		_exit(0);
 	}
-	if (kid_wait_child(k) < 0)
-		return -ECHILD;
-	if (pc->prep == PREP_PREV_SHARED && kid_finish(k, false))
-		return -ECHILD;
+	if (kid_wait_child(k) < 0 || (c->prep == PREP_PREV_SHARED && kid_finish(k, false))) {
+		errno = ECHILD;
+		goto failed;
+	}
 	return 0;
+failed:
+	obs_error("preparing the pages", errno ? errno : EIO);
+	return -1;
 }
 
-static int checked(const struct pincheck *pc, struct mem *m, struct pin *p)
+/*
+ * Compare in the directions the case asks for; both are looked at even
+ * when the first one differs.  Records OBS_BROKEN, or an error.
+ */
+static void compare(const struct pcase *c, struct pin *p, const struct trig_state *ts,
+		    const char *view)
 {
-	char why[KSFT_REASON_MAX], *stale = NULL;
-	size_t len = m->size < PINCHECK_WINDOW ? m->size : PINCHECK_WINDOW;
+	char what[2][KSFT_REASON_MAX] = { "", "" };
+	int r = 0, w = 0;
+
+	obs_phase(PH_CHECK);
+	if (check_mapping(c, ts, what[0], sizeof(what[0]))) {
+		obs_broken(SYM_STALE, "%s", what[0]);
+		return;
+	}
+	if (c->dir != PC_PIN_WRITES) {
+		r = compare_dir(p, view, ts->len, false, what[0], sizeof(what[0]));
+		if (r < 0)
+			return;
+	}
+	if (c->dir != PC_PIN_READS && !p->ops->check && (!r || c->dir == PC_PIN_BOTH)) {
+		w = compare_dir(p, view, ts->len, true, what[1], sizeof(what[1]));
+		if (w < 0)
+			return;
+	}
+	if (!r && !w)
+		return;
+	if (r && w)
+		ksft_print_msg("%s\n", what[1]);
+	diag_pfns(p, view);
+	obs_broken(SYM_STALE, "%s", r ? what[0] : what[1]);
+}
+
+void pincheck_observe(const struct pcase *c)
+{
 	struct kid prep_kid = { .pid = 0 };
+	struct pin p = { .fd = -1 };
 	struct trig_state ts;
+	char *stale = NULL;
+	bool triggered = false;
+	struct mem m;
+	size_t len;
 	int ret;
 
-	ret = prepare(pc, m, &prep_kid);
+	if (!mem_setup_obs(&m, c->bk))
+		return;
+	len = m.size < PINCHECK_WINDOW ? m.size : PINCHECK_WINDOW;
+	if (prepare(c, &m, &prep_kid))
+		goto release;
+	obs_phase(PH_PIN);
+	ret = pin_take(&p, c->pin, m.addr, len, c->writable);
 	if (ret) {
-		ksft_case_fail("preparing the pages: %s", strerror(-ret));
-		return -1;
-	}
-	ret = pin_take(p, pc->pin, m->addr, len, pc->writable);
-	if (ret) {
-		pin_failed(pc, ret);
+		obs_pin(c->pin, len, ret);
+		if (ret == PIN_STUCK)
+			case_abandon();
 		goto release;
 	}
-	if (pc->prep == PREP_RO_MAPPED &&
-	    mprotect(m->addr, m->size, PROT_READ | PROT_WRITE)) {
-		ksft_case_fail("mprotect(PROT_READ|PROT_WRITE) after the pin: %s", strerror(errno));
+	if (c->prep == PREP_RO_MAPPED && mprotect(m.addr, m.size, PROT_READ | PROT_WRITE)) {
+		obs_error("mprotect(PROT_READ|PROT_WRITE) after the pin", errno);
 		goto release;
 	}
 	if (pincheck_break == PC_BREAK_COMPARE) {
@@ -249,43 +236,25 @@ static int checked(const struct pincheck *pc, struct mem *m, struct pin *p)
 		if (posix_memalign((void **)&stale, page_size(), len))
 			stale = NULL;
 		if (stale)
-			memcpy(stale, m->addr, len);
+			memcpy(stale, m.addr, len);
 	}
 	if (pincheck_break == PC_BREAK_DONTNEED &&
-	    madvise(m->addr, (m->bk->flags & BKF_HUGETLB) ? m->size : len, MADV_DONTNEED))
+	    madvise(m.addr, (m.bk->flags & BKF_HUGETLB) ? m.size : len, MADV_DONTNEED))
 		ksft_print_msg("selftest break: MADV_DONTNEED: %s\n", strerror(errno));
-	ret = trigger_run(pc->trig, m, len, &ts, why, sizeof(why));
-	if (ret) {
-		ksft_case_result(ret, "%s", why);
-		goto finish;
-	}
-	if (*ts.note)
-		ksft_print_msg("%s\n", ts.note);
-	ret = check_mapping(pc, &ts);
-	if (!ret && pc->dir != PC_PIN_WRITES)
-		ret = compare_dir(pc, p, &ts, stale ? stale : ts.view, false);
-	/* Both directions are looked at, even when the first one failed. */
-	if (pc->dir != PC_PIN_READS && (!ret || pc->dir == PC_PIN_BOTH))
-		ret |= compare_dir(pc, p, &ts, stale ? stale : ts.view, true);
-	ksft_case_result(ret ? KSFT_FAIL : KSFT_PASS, NULL);
-finish:
-	trigger_finish(&ts);
-	free(stale);
+	triggered = true;
+	if (!trigger_run(c->trig, &m, len, &ts))
+		compare(c, &p, &ts, stale ? stale : ts.view);
 release:
+	obs_phase(PH_RELEASE);
+	pin_drop(&p);
+	/* It held: could the trigger's event have happened to these pages at all? */
+	if (triggered && !obs_recorded() && trigger_control(&ts))
+		obs_held();
+	if (triggered)
+		trigger_finish(&ts);
+	free(stale);
 	if (prep_kid.pid > 0)
 		kid_finish(&prep_kid, false);
-	return 0;
-}
-
-void pincheck_run(const struct pincheck *pc)
-{
-	const struct need *needs[] = { &pc->pin->need, &pc->bk->need, &pc->trig->need };
-	struct pin p = { .fd = -1 };
-	struct mem m;
-
-	if (!mem_setup_case(&m, pc->bk, needs, ARRAY_SIZE(needs)))
-		return;
-	checked(pc, &m, &p);
-	pin_drop(&p);
+	obs_phase(PH_TEARDOWN);
 	mem_teardown(&m);
 }

@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Changes to sysfs/procfs knobs that are always put back.
+ * System settings the suite changes, and the one owner that puts them back.
  *
- * Every write goes through sysstate_write(), which remembers the original
- * value twice: in this process, which puts it back on the normal path
- * (sysstate_restore()/sysstate_restore_all()), and in a guardian process
- * started by sysstate_init().  The guardian runs in a session of its own,
- * ignores the signals a runner or a terminal sends, and puts back
- * everything that is still changed once every process of the binary is
- * gone - so a SIGKILL of the binary, of a case, or a timeout cannot leave
- * the machine changed.
+ * One run at a time per machine: a run takes /run/pinsuite.lock (shared
+ * for an unprivileged run, which changes nothing; exclusive for root) and
+ * waits, saying so, while another run holds it.  The owner of a root run
+ * is a guardian process: it holds the lock, records the original value of
+ * every knob before its first change, and puts everything back once the
+ * run is over - when the process that started it is gone and no binary is
+ * connected any more - however they ended (SIGKILL included).  Only then
+ * does the next run get the lock, so no run ever records another's
+ * temporary value as "original".
+ *
+ * run_tests.sh starts the guardian for the whole run (a binary's
+ * --state-guard=PID) and exports PINSUITE_STATE; the binaries join it.  A
+ * binary run on its own starts a guardian for itself.
+ *
+ * Two scopes: sysstate_write() changes are the writing process's (a case
+ * puts them back when it ends; the guardian does it when the process dies
+ * or its binary goes away); sysstate_write_run() changes last until the
+ * run ends (hugetlb pools reserved once for all binaries).
  */
 #ifndef PINSUITE_SYSSTATE_H
 #define PINSUITE_SYSSTATE_H
@@ -17,8 +27,22 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Start the guardian.  Harmless when not root (nothing can be changed). */
-int sysstate_init(void);
+/* Where runs queue. */
+#define SYSSTATE_LOCK	"/run/pinsuite.lock"
+
+/*
+ * Join the run (root: PINSUITE_STATE's guardian, or lock and start one;
+ * other users: the shared lock).  @who names the binary in messages.
+ * 0 or -errno (then nothing can be changed).
+ */
+int sysstate_join(const char *who);
+
+/*
+ * For run_tests.sh: take the lock, start a guardian that owns the run for
+ * as long as process @owner lives, print "PINSUITE_STATE=NAME" and return.
+ * 0 or -errno.
+ */
+int sysstate_guard(pid_t owner);
 
 /*
  * Read a knob: the selected word of a "a [b] c" choice file, otherwise the
@@ -26,8 +50,10 @@ int sysstate_init(void);
  */
 int sysstate_read(const char *path, char *buf, size_t len);
 
-/* Write @value to @path, remembering the original first.  0 or -errno. */
+/* Write @value to @path, the original recorded first.  0 or -errno. */
 int sysstate_write(const char *path, const char *value);
+/* The same, put back only when the run ends. */
+int sysstate_write_run(const char *path, const char *value);
 
 /*
  * Register an undo action: when this process's changes are put back (or
@@ -45,9 +71,9 @@ void sysstate_restore(const char *path);
 void sysstate_restore_all(void);
 
 /*
- * Ask the guardian to put back what process @owner changed and did not put
- * back (a case that was killed); waits until it is done.
+ * Process @pid (a case) ended abnormally: have the guardian put back what
+ * it changed and did not put back; waits until that is done.
  */
-void sysstate_guardian_restore(pid_t owner);
+void sysstate_reaped(pid_t pid);
 
 #endif /* PINSUITE_SYSSTATE_H */

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #endif
 
+#include "case.h"
 #include "ksft.h"
 #include "observe.h"
 #include "sysstate.h"
@@ -45,19 +46,25 @@ const struct trigger triggers[TRIG_NR] = {
 		.all = BKF_PRIVATE,
 		.none = BKF_HUGETLB,
 		.need = { .flags = NEED_KSM | NEED_ROOT },
+		.promise = "KSM does not merge a pinned page",
+		.missed = "KSM did not merge these pages even unpinned",
 	},
 	[TRIG_COLLAPSE] = {
 		.id = TRIG_COLLAPSE,
 		.name = "MADV_COLLAPSE, then write",
-		.all = BKF_THP | BKF_PMD,
+		.all = BKF_THP | BKF_PMD | BKF_PTEMAP,
 		.none = BKF_HUGETLB | BKF_ZERO,
 		.need = { .flags = NEED_THP },
+		.promise = "MADV_COLLAPSE does not replace a pinned page",
+		.missed = "MADV_COLLAPSE did not collapse these pages even unpinned",
 	},
 	[TRIG_PAGEOUT] = {
 		.id = TRIG_PAGEOUT,
 		.name = "MADV_PAGEOUT, then write",
 		.none = BKF_HUGETLB,
 		.need = { .flags = NEED_SWAP },
+		.promise = "reclaim does not swap out or drop a pinned page",
+		.missed = "MADV_PAGEOUT did not reclaim these pages even unpinned",
 	},
 	[TRIG_MREMAP] = {
 		.id = TRIG_MREMAP,
@@ -67,6 +74,8 @@ const struct trigger triggers[TRIG_NR] = {
 		.id = TRIG_MIGRATE,
 		.name = "migration to another node attempted, then write",
 		.need = { .flags = NEED_NUMA2 | NEED_LIBNUMA },
+		.promise = "migration does not move a pinned page",
+		.missed = "move_pages() did not migrate these pages even unpinned",
 	},
 	[TRIG_DONTNEED] = {
 		.id = TRIG_DONTNEED,
@@ -75,53 +84,64 @@ const struct trigger triggers[TRIG_NR] = {
 	},
 };
 
-static void note(struct trig_state *ts, const char *fmt, ...) __printf(2, 3);
-static void note(struct trig_state *ts, const char *fmt, ...)
+static int step_failed(const char *call)
 {
-	size_t used = strlen(ts->note);
-	va_list ap;
-
-	if (used && used < sizeof(ts->note) - 2) {
-		strcat(ts->note, "; ");
-		used += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(ts->note + used, sizeof(ts->note) - used, fmt, ap);
-	va_end(ap);
+	obs_error(call, errno ? errno : EIO);
+	return -1;
 }
 
-static int failed(char *why, size_t len, const char *what)
+/* The promise for pinned pages was broken: the page mapped is another one. */
+static int moved(struct trig_state *ts, const char *how)
 {
-	snprintf(why, len, "%s: %s", what, strerror(errno));
-	return KSFT_FAIL;
+	unsigned long now = pagemap_pfn(ts->view);
+
+	obs_broken(SYM_MOVED, "%s: %s (first page PFN 0x%lx before, 0x%lx now)", ts->t->promise,
+		   how, ts->pfn, now);
+	return -1;
 }
 
-static int do_mprotect(struct trig_state *ts, char *why, size_t len)
+/* With root, PFNs show whether the page mapped is still the pinned one. */
+static bool pfn_changed(const struct trig_state *ts)
+{
+	unsigned long now = pagemap_pfn(ts->view);
+
+	return ts->pfn && now && now != ts->pfn;
+}
+
+static int do_mprotect(struct trig_state *ts)
 {
 	int ret;
 
 	if (mprotect(ts->view, ts->m->size, PROT_READ))
-		return failed(why, len, "mprotect(PROT_READ)");
+		return step_failed("mprotect(PROT_READ)");
 	/*
 	 * Clearing the soft-dirty bits keeps mprotect() from mapping the
 	 * pages writable again right away (CONFIG_MEM_SOFT_DIRTY).
 	 */
 	ret = write_file("/proc/self/clear_refs", "4");
 	if (ret)
-		note(ts, "clear_refs: %s", strerror(-ret));
+		ksft_print_msg("clear_refs: %s\n", strerror(-ret));
 	else if (!platform()->soft_dirty)
-		note(ts, "no CONFIG_MEM_SOFT_DIRTY: mprotect() may map the pages writable again");
+		ksft_print_msg("no CONFIG_MEM_SOFT_DIRTY: mprotect() may map the pages writable again\n");
 	if (mprotect(ts->view, ts->m->size, PROT_READ | PROT_WRITE))
-		return failed(why, len, "mprotect(PROT_READ|PROT_WRITE)");
-	return KSFT_PASS;
+		return step_failed("mprotect(PROT_READ|PROT_WRITE)");
+	return 0;
 }
 
-static int do_fork(struct trig_state *ts, bool child_writes, char *why, size_t len)
+static int do_fork(struct trig_state *ts, bool child_writes)
 {
-	pid_t pid = kid_fork(&ts->kid);
+	const struct backing *bk = ts->m->bk;
+	pid_t pid;
 
+	/* fork() copies a pinned hugetlb page for the child: it needs a free one. */
+	if ((bk->flags & BKF_HUGETLB) && hugetlb_settled(bk->size, 1) < 1) {
+		obs_unmet("no free hugetlb page for fork()'s copy of the pinned page",
+			  "%zu kB hugetlb pages: %ld free", bk->size >> 10, hugetlb_free(bk->size));
+		return -1;
+	}
+	pid = kid_fork(&ts->kid);
 	if (pid < 0)
-		return failed(why, len, "fork");
+		return step_failed("fork");
 	if (!pid) {
 		if (child_writes)
 			memset(ts->view, PAT_CHILD, ts->len);
@@ -132,80 +152,139 @@ static int do_fork(struct trig_state *ts, bool child_writes, char *why, size_t l
 	if (kid_wait_child(&ts->kid) < 0) {
 		kid_finish(&ts->kid, true);
 		if (WIFSIGNALED(ts->kid.status))
-			snprintf(why, len, "the child died before it was ready: signal %d (%s)",
-				 WTERMSIG(ts->kid.status), strsignal(WTERMSIG(ts->kid.status)));
+			obs_broken(SYM_STALE, "the fork()ed child died of signal %d (%s) before it was ready",
+				   WTERMSIG(ts->kid.status), strsignal(WTERMSIG(ts->kid.status)));
 		else
-			snprintf(why, len, "the child died before it was ready");
-		return KSFT_FAIL;
+			obs_broken(SYM_STALE, "the fork()ed child died before it was ready");
+		return -1;
 	}
-	return KSFT_PASS;
+	return 0;
 }
 
-static int do_ksm(struct trig_state *ts, char *why, size_t len)
+/* KSM -------------------------------------------------------------------- */
+
+/*
+ * The pinned range next to an identical unpinned copy, both mergeable, for
+ * long enough that ksmd went over them: the pinned page must not have been
+ * merged.  (Whichever of the two ksmd sees first, it offers the other one
+ * for merging.)
+ */
+static int do_ksm(struct trig_state *ts)
 {
 	int ret;
 
 	ret = ksm_start();
 	if (ret) {
-		snprintf(why, len, "cannot start ksmd: %s", strerror(-ret));
-		return KSFT_SKIP;
+		obs_unmet("cannot start ksmd", "writing /sys/kernel/mm/ksm: %s", strerror(-ret));
+		return -1;
 	}
-	ts->twin = mmap(NULL, ts->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	ts->twin_len = ts->len;
+	ts->twin = mmap(NULL, ts->twin_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			-1, 0);
 	if (ts->twin == MAP_FAILED) {
 		ts->twin = NULL;
-		return failed(why, len, "mmap");
+		return step_failed("mmap");
 	}
-	/* A twin with the same bytes gives KSM something to merge with. */
+	madvise(ts->twin, ts->twin_len, MADV_NOHUGEPAGE);
 	memcpy(ts->twin, ts->view, ts->len);
-	if (madvise(ts->twin, ts->len, MADV_MERGEABLE) ||
+	if (madvise(ts->twin, ts->twin_len, MADV_MERGEABLE) ||
 	    madvise(ts->view, ts->len, MADV_MERGEABLE))
-		return failed(why, len, "madvise(MADV_MERGEABLE)");
-	ret = ksm_wait_scans(3);
+		return step_failed("madvise(MADV_MERGEABLE)");
+	ret = ksm_wait_scans(KSM_PASSES);
 	if (ret) {
-		snprintf(why, len, "ksmd did not complete 3 scans: %s", strerror(-ret));
-		return KSFT_SKIP;
+		obs_unmet("ksmd did not complete its scans", "waiting for %d full scans: %s",
+			  KSM_PASSES, ret == -ETIMEDOUT ? "timed out" : strerror(-ret));
+		return -1;
 	}
-	if (pagemap_pfn(ts->view) && pagemap_pfn(ts->view) == pagemap_pfn(ts->twin))
-		note(ts, "KSM merged the pinned page with its twin");
+	if (pfn_changed(ts) || page_is_ksm(ts->view) > 0)
+		return moved(ts, "the pinned page was merged");
 	madvise(ts->view, ts->len, MADV_UNMERGEABLE);
-	return KSFT_PASS;
+	return 0;
 }
 
-static void do_collapse(struct trig_state *ts)
+/* Once unpinned, the same pages must merge with an identical copy. */
+static bool ksm_control(struct trig_state *ts)
+{
+	bool merged;
+
+	if (!ts->twin)
+		return false;
+	madvise(ts->twin, ts->twin_len, MADV_UNMERGEABLE);
+	memcpy(ts->twin, ts->view, ts->len);
+	if (madvise(ts->twin, ts->twin_len, MADV_MERGEABLE) ||
+	    madvise(ts->view, ts->len, MADV_MERGEABLE))
+		return false;
+	merged = !ksm_wait_merged(ts->view, KSM_SCANS);
+	ksft_print_msg("KSM once unpinned: %s\n", merged ? "merged" : "not merged");
+	madvise(ts->view, ts->len, MADV_UNMERGEABLE);
+	return merged;
+}
+
+/* THP collapse ----------------------------------------------------------- */
+
+static char *pmd_start(const struct trig_state *ts)
 {
 	size_t pmd = platform()->pmd_size;
-	char *start = (char *)((uintptr_t)ts->view & ~(uintptr_t)(pmd - 1));
 
-	if (madvise(start, pmd, MADV_COLLAPSE))
-		note(ts, "MADV_COLLAPSE: %s", strerror(errno));
-	else
-		note(ts, "MADV_COLLAPSE succeeded");
+	return (char *)((uintptr_t)ts->view & ~(uintptr_t)(pmd - 1));
 }
 
-static int do_pageout(struct trig_state *ts, char *why, size_t len)
+static int do_collapse(struct trig_state *ts)
 {
+	int ret = madvise(pmd_start(ts), platform()->pmd_size, MADV_COLLAPSE);
+
+	ksft_print_msg("MADV_COLLAPSE of the pinned range: %s\n", ret ? strerror(errno) : "done");
+	if (pfn_changed(ts))
+		return moved(ts, "the pinned page was replaced");
+	return 0;
+}
+
+static bool collapse_control(struct trig_state *ts)
+{
+	int ret = madvise(pmd_start(ts), platform()->pmd_size, MADV_COLLAPSE);
+
+	ksft_print_msg("MADV_COLLAPSE once unpinned: %s\n", ret ? strerror(errno) : "done");
+	return !ret;
+}
+
+/* Reclaim ---------------------------------------------------------------- */
+
+static int do_pageout(struct trig_state *ts)
+{
+	uint64_t ent;
+
 	if (madvise(ts->view, ts->len, MADV_PAGEOUT))
-		return failed(why, len, "madvise(MADV_PAGEOUT)");
-	note(ts, "after MADV_PAGEOUT the first page is %s",
-	     pagemap_swapped(ts->view) ? "swapped out" :
-	     pagemap_present(ts->view) ? "still present" : "not mapped");
-	return KSFT_PASS;
+		return step_failed("madvise(MADV_PAGEOUT)");
+	ent = pagemap_entry(ts->view);
+	ksft_print_msg("after MADV_PAGEOUT the first pinned page is %s\n",
+		       (ent & PM_SWAP) ? "swapped out" : (ent & PM_PRESENT) ? "still mapped" :
+		       "unmapped");
+	if (ent & PM_SWAP)
+		return moved(ts, "the pinned page was swapped out");
+	/*
+	 * Reclaim may unmap a pinned page-cache page but must keep it: the
+	 * next fault maps the same page.
+	 */
+	touch_read(ts->view, ts->len);
+	if (pfn_changed(ts))
+		return moved(ts, "the pinned page was reclaimed");
+	return 0;
 }
 
-static int do_mremap(struct trig_state *ts, char *why, size_t len)
+static bool pageout_control(struct trig_state *ts)
 {
-	struct mem *m = ts->m;
-	size_t align = m->bk->size ? m->bk->size : page_size();
-	char *dst = mem_reserve(m, m->size, align);
+	uint64_t ent;
 
-	if (!dst)
-		return failed(why, len, "mmap");
-	if (mremap(ts->view, m->size, m->size, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED)
-		return failed(why, len, "mremap");
-	ts->view = dst;
-	return KSFT_PASS;
+	if (madvise(ts->view, ts->len, MADV_PAGEOUT))
+		return false;
+	ent = pagemap_entry(ts->view);
+	ksft_print_msg("MADV_PAGEOUT once unpinned: the first page is %s\n",
+		       (ent & PM_SWAP) ? "swapped out" : (ent & PM_PRESENT) ? "still mapped" :
+		       "unmapped");
+	return !(ent & PM_PRESENT);
 }
+
+/* Migration --------------------------------------------------------------- */
 
 #ifdef HAVE_LIBNUMA
 /*
@@ -218,141 +297,206 @@ static long pin_move_pages(unsigned long count, void **pages, const int *nodes, 
 	return syscall(SYS_move_pages, 0, count, pages, nodes, status, flags);
 }
 
-static int do_migrate(struct trig_state *ts, char *why, size_t len)
+/* The node of the page at @p, or -errno. */
+static int page_node(char *p)
 {
-	unsigned long before = pagemap_pfn(ts->view), after;
-	size_t ps = page_size(), n = ts->len / ps, i;
-	int *nodes, *status, cur, target = -1, moved = 0, busy = 0, node;
-	long ret;
-	void **pages;
+	void *page = p;
+	int st = INT_MIN;
 
+	if (pin_move_pages(1, &page, NULL, &st, 0))
+		return -errno;
+	return st;
+}
+
+static int other_node(int cur)
+{
+	char path[96], buf[8];
+	int node;
+
+	for (node = 0; node < 64; node++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", node);
+		if (node != cur && !read_file(path, buf, sizeof(buf)))
+			return node;
+	}
+	return -1;
+}
+
+/* Ask for every page of the range on another node; pages there afterwards. */
+static long migrate_range(struct trig_state *ts, int *from, int *to)
+{
+	size_t ps = page_size(), n = ts->len / ps, i;
+	int *nodes, *status;
+	void **pages;
+	long there = -1;
+
+	*from = page_node(ts->view);
+	*to = *from >= 0 ? other_node(*from) : -1;
+	if (*to < 0)
+		return -1;
 	pages = calloc(n, sizeof(*pages));
 	nodes = calloc(n, sizeof(*nodes));
 	status = calloc(n, sizeof(*status));
-	if (!pages || !nodes || !status) {
-		free(pages);
-		free(nodes);
-		free(status);
-		return failed(why, len, "calloc");
+	if (pages && nodes && status) {
+		for (i = 0; i < n; i++) {
+			pages[i] = ts->view + i * ps;
+			nodes[i] = *to;
+			/* A page that could not be migrated may get no status at all. */
+			status[i] = INT_MIN;
+		}
+		pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE);
+		for (i = 0, there = 0; i < n; i++)
+			there += page_node(ts->view + i * ps) == *to;
 	}
-	for (i = 0; i < n; i++)
-		pages[i] = ts->view + i * ps;
-	/* Where is the first page now?  Any other node with memory is the target. */
-	if (pin_move_pages(1, pages, NULL, &cur, 0)) {
-		free(pages);
-		free(nodes);
-		free(status);
-		return failed(why, len, "move_pages(query)");
-	}
-	/* No node: not a page that can move (e.g. the shared zeropage). */
-	if (cur < 0) {
-		note(ts, "move_pages: the first page cannot be migrated (%s)", strerror(-cur));
-		free(pages);
-		free(nodes);
-		free(status);
-		return KSFT_PASS;
-	}
-	for (node = 0; node < 64 && target < 0; node++) {
-		char path[96];
-		char buf[8];
-
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", node);
-		if (node != cur && !read_file(path, buf, sizeof(buf)))
-			target = node;
-	}
-	/* A page that could not be migrated may get no status at all. */
-	for (i = 0; i < n; i++) {
-		nodes[i] = target;
-		status[i] = INT_MIN;
-	}
-	ret = pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE);
-	if (ret < 0)
-		note(ts, "move_pages: %s", strerror(errno));
-	else if (ret > 0)
-		note(ts, "move_pages: %ld pages not migrated", ret);
-	for (i = 0; i < n; i++) {
-		moved += status[i] == target;
-		busy += status[i] < 0 && status[i] != INT_MIN;
-	}
-	after = pagemap_pfn(ts->view);
-	note(ts, "move_pages node %d -> %d: %d of %zu pages there, %d refused", cur, target,
-	     moved, n, busy);
-	if (before)
-		note(ts, "first page PFN 0x%lx -> 0x%lx", before, after);
 	free(pages);
 	free(nodes);
 	free(status);
-	return KSFT_PASS;
+	return there;
+}
+
+static int do_migrate(struct trig_state *ts)
+{
+	int from, to;
+	long there = migrate_range(ts, &from, &to);
+
+	ts->node = from;
+	if (from < 0) {
+		ksft_print_msg("move_pages: the first pinned page has no node (%s)\n",
+			       strerror(-from));
+		return 0;
+	}
+	ksft_print_msg("move_pages node %d -> %d: %ld of %zu pinned pages moved\n", from, to,
+		       there, ts->len / page_size());
+	if (there > 0 || pfn_changed(ts))
+		return moved(ts, "a pinned page was migrated");
+	return 0;
+}
+
+static bool migrate_control(struct trig_state *ts)
+{
+	int from, to;
+	long there = migrate_range(ts, &from, &to);
+
+	ksft_print_msg("move_pages once unpinned, node %d -> %d: %ld of %zu pages moved\n", from,
+		       to, there, ts->len / page_size());
+	return there > 0;
 }
 #else
-static int do_migrate(struct trig_state *ts, char *why, size_t len)
+static int do_migrate(struct trig_state *ts)
 {
 	(void)ts;
-	snprintf(why, len, "built without libnuma");
-	return KSFT_SKIP;
+	obs_unmet("built without libnuma (install libnuma-dev and rebuild)", "%s", "");
+	return -1;
+}
+
+static bool migrate_control(struct trig_state *ts)
+{
+	(void)ts;
+	return false;
 }
 #endif
 
-static int do_dontneed(struct trig_state *ts, char *why, size_t len)
+static int do_mremap(struct trig_state *ts)
+{
+	struct mem *m = ts->m;
+	size_t align = m->bk->size ? m->bk->size : page_size();
+	char *dst = mem_reserve(m, m->size, align);
+
+	if (!dst)
+		return step_failed("mmap");
+	if (mremap(ts->view, m->size, m->size, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED)
+		return step_failed("mremap");
+	ts->view = dst;
+	return 0;
+}
+
+static int do_dontneed(struct trig_state *ts)
 {
 	size_t n = (ts->m->bk->flags & BKF_HUGETLB) ? ts->m->size : ts->len;
 
 	if (madvise(ts->view, n, MADV_DONTNEED))
-		return failed(why, len, "madvise(MADV_DONTNEED)");
-	return KSFT_PASS;
+		return step_failed("madvise(MADV_DONTNEED)");
+	return 0;
 }
 
-static int run_event(const struct trigger *t, struct trig_state *ts, char *why, size_t len)
+static int run_event(struct trig_state *ts)
 {
-	switch (t->id) {
+	switch (ts->t->id) {
 	case TRIG_WRITE:
-		return KSFT_PASS;
+		return 0;
 	case TRIG_MPROTECT:
-		return do_mprotect(ts, why, len);
+		return do_mprotect(ts);
 	case TRIG_FORK_PARENT:
-		return do_fork(ts, false, why, len);
+		return do_fork(ts, false);
 	case TRIG_FORK_CHILD:
-		return do_fork(ts, true, why, len);
+		return do_fork(ts, true);
 	case TRIG_KSM:
-		return do_ksm(ts, why, len);
+		return do_ksm(ts);
 	case TRIG_COLLAPSE:
-		do_collapse(ts);
-		return KSFT_PASS;
+		return do_collapse(ts);
 	case TRIG_PAGEOUT:
-		return do_pageout(ts, why, len);
+		return do_pageout(ts);
 	case TRIG_MREMAP:
-		return do_mremap(ts, why, len);
+		return do_mremap(ts);
 	case TRIG_MIGRATE:
-		return do_migrate(ts, why, len);
+		return do_migrate(ts);
 	case TRIG_DONTNEED:
-		return do_dontneed(ts, why, len);
+		return do_dontneed(ts);
 	case TRIG_NR:
 		break;
 	}
-	snprintf(why, len, "unknown trigger %d", t->id);
-	return KSFT_FAIL;
+	errno = EINVAL;
+	return step_failed("unknown trigger");
 }
 
-int trigger_run(const struct trigger *t, struct mem *m, size_t len, struct trig_state *ts,
-		char *why, size_t whylen)
+int trigger_run(const struct trigger *t, struct mem *m, size_t len, struct trig_state *ts)
 {
-	int ret;
-
 	memset(ts, 0, sizeof(*ts));
+	ts->t = t;
 	ts->m = m;
 	ts->view = m->addr;
 	ts->len = len;
 	ts->expect = PAT_PARENT;
-	ret = run_event(t, ts, why, whylen);
-	if (ret)
-		return ret;
+	ts->node = -1;
+	ts->pfn = pagemap_pfn(ts->view);
+	obs_phase(PH_TRIGGER);
+	if (run_event(ts))
+		return -1;
 	if (t->id == TRIG_FORK_CHILD) {
 		/* The child wrote; a private mapping keeps what it had. */
 		ts->expect = (m->bk->flags & BKF_SHARED) ? PAT_CHILD : m->initial;
-		return KSFT_PASS;
+		return 0;
 	}
 	memset(ts->view, PAT_PARENT, len);
-	return KSFT_PASS;
+	return 0;
+}
+
+bool trigger_control(struct trig_state *ts)
+{
+	bool happened;
+
+	if (!ts->t->promise)
+		return true;
+	switch (ts->t->id) {
+	case TRIG_KSM:
+		happened = ksm_control(ts);
+		break;
+	case TRIG_COLLAPSE:
+		happened = collapse_control(ts);
+		break;
+	case TRIG_PAGEOUT:
+		happened = pageout_control(ts);
+		break;
+	case TRIG_MIGRATE:
+		happened = migrate_control(ts);
+		break;
+	default:
+		happened = true;
+		break;
+	}
+	if (!happened)
+		obs_missed(ts->t->missed, "so the promise \"%s\" was not put to the test here",
+			   ts->t->promise);
+	return happened;
 }
 
 void trigger_finish(struct trig_state *ts)
@@ -360,7 +504,7 @@ void trigger_finish(struct trig_state *ts)
 	if (ts->kid.pid > 0)
 		kid_finish(&ts->kid, false);
 	if (ts->twin) {
-		munmap(ts->twin, ts->len);
+		munmap(ts->twin, ts->twin_len);
 		ts->twin = NULL;
 	}
 }

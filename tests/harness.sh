@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The TAP harness itself: cases that pass, fail, skip, crash, hang, report
-# twice, report nothing or leave a process behind each get exactly one
-# result line under their own name; the plan, the Totals line and the exit
-# status agree; a knob changed by a killed case is put back.
+# The harness itself: cases that pass, fail, skip, crash, hang, report
+# twice, report nothing, die after a PASS, fail a step or leave a process
+# behind each get exactly one result line under their own name, with the
+# verdict the judge gives; the plan, the Totals line and the exit status
+# agree; a knob changed by a killed case is put back.
 
 # shellcheck source=tests/lib.bash
 . "$(dirname "$0")/lib.bash"
@@ -13,7 +14,7 @@ bin=$OUTPUT/tests/ksft_selftest
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-plan 12
+plan 14
 
 "$bin" > "$out" 2>/dev/null
 rc=$?
@@ -31,21 +32,28 @@ ok $((counted != planned)) "result lines ($counted) equal the plan"
 
 expect() {
 	local line=$1
-	grep -qxF "$line" "$out"
-	ok $? "exact line: $line"
+	if grep -qxF "$line" "$out"; then
+		ok 0 "exact line: $line"
+	else
+		ok 1 "exact line: $line"
+		diag "$(grep -F "${line%% # *}" "$out")"
+	fi
 }
-expect "not ok 5 harness: a case that crashes"
-expect "not ok 7 harness: a case with two verdicts"
-expect "not ok 8 harness: a case that hangs"
-expect "ok 3 harness: a skipped case # SKIP skipping on purpose, with a _ in the reason"
-expect "# Totals: pass:3 fail:6 xfail:1 xpass:0 skip:1 error:0"
+H="All pins released: harness:"
+expect "not ok 5 $H a case that crashes # the case process died of signal 11 (Segmentation fault) during start"
+expect "not ok 7 $H a case with two verdicts # the case recorded more than one observation"
+expect "not ok 8 $H a case that hangs # timed out after 1 s during start"
+expect "ok 3 $H a skipped case # SKIP skipping on purpose, with a _ in the reason"
+expect "not ok 12 $H a case that dies after it held # the case process died of signal 11 (Segmentation fault) during release, after its observation"
+expect "not ok 13 $H a case whose step fails # error a step that must work: Input/output error"
+expect "# Totals: pass:3 fail:7 xfail:1 xpass:0 skip:1 error:1"
 
 sleep 0.2
 left=$(pgrep -f "$bin" | wc -l)
 ok $((left != 0)) "no process of the run is left behind ($left)"
 
 if is_root; then
-	grep -q '^ok 11 harness: the knob is back' "$out"
+	grep -q "^ok 11 $H the knob is back" "$out"
 	ok $? "a knob changed by a killed case was restored before the next case"
 else
 	skip "a knob changed by a killed case was restored" "needs root"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Cases that misbehave on purpose, for tests/harness.sh: whatever a case
- * does, the harness must print exactly one result line for it, under its
- * name, and put back what it changed.
+ * does, the runner must print exactly one result line for it, under its
+ * name, with the verdict the judge gives the way it ended, and put back
+ * what it changed.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -11,141 +12,163 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/ksft.h"
+#include "lib/case.h"
 #include "lib/sysstate.h"
 #include "lib/util.h"
 
 /* A knob that is safe to change for a moment: how often vmstat folds. */
 #define KNOB	"/proc/sys/vm/stat_interval"
 
-static void pass(const struct ksft_case *tc)
+static void pass(const struct pcase *c)
 {
-	(void)tc;
-	ksft_case_pass();
+	(void)c;
+	obs_held();
 }
 
-static void fail(const struct ksft_case *tc)
+static void fail(const struct pcase *c)
 {
-	(void)tc;
-	ksft_case_fail("failing on purpose");
+	(void)c;
+	obs_broken(SYM_STALE, "failing on purpose");
 }
 
-static void skip(const struct ksft_case *tc)
+static void skip(const struct pcase *c)
 {
-	(void)tc;
-	ksft_case_skip("skipping on purpose, with a # in the reason");
+	(void)c;
+	obs_unmet("skipping on purpose, with a # in the reason", "figures: %d", 42);
 }
 
-static void xfail(const struct ksft_case *tc)
+static void error(const struct pcase *c)
 {
-	(void)tc;
-	ksft_case_xfail("documented behaviour");
+	(void)c;
+	obs_error("a step that must work", 5);
 }
 
-static void crash(const struct ksft_case *tc)
+static void crash(const struct pcase *c)
 {
-	(void)tc;
+	(void)c;
 	raise(SIGSEGV);
 }
 
-static void silent(const struct ksft_case *tc)
+static void silent(const struct pcase *c)
 {
-	(void)tc;
+	(void)c;
 }
 
-static void twice(const struct ksft_case *tc)
+static void twice(const struct pcase *c)
 {
-	(void)tc;
-	ksft_case_pass();
-	ksft_case_skip("second verdict");
+	(void)c;
+	obs_held();
+	obs_unmet("second verdict", "%s", "");
 }
 
-static void hang(const struct ksft_case *tc)
+static void hang(const struct pcase *c)
 {
-	(void)tc;
+	(void)c;
 	pause();
 }
 
-static void orphan(const struct ksft_case *tc)
+/* It held, then the process died while tearing down: not a PASS. */
+static void dies_after(const struct pcase *c)
 {
-	(void)tc;
+	(void)c;
+	obs_held();
+	obs_phase(PH_RELEASE);
+	raise(SIGSEGV);
+}
+
+static void orphan(const struct pcase *c)
+{
+	(void)c;
 	if (!fork()) {
 		/* Outlives the case unless the harness reaps the group. */
 		setsid();
 		pause();
 		_exit(0);
 	}
-	ksft_case_pass();
+	obs_held();
 }
 
 /* Change a knob and die without putting it back: the guardian must. */
-static void killed_with_change(const struct ksft_case *tc)
+static void killed_with_change(const struct pcase *c)
 {
 	char cur[32];
 	int ret;
 
-	(void)tc;
+	(void)c;
 	if (geteuid()) {
-		ksft_case_skip("needs root");
+		obs_unmet("needs root", "%s", "");
 		return;
 	}
 	ret = sysstate_read(KNOB, cur, sizeof(cur));
 	if (!ret)
-		ret = sysstate_write(KNOB, strcmp(cur, "7") ? "7" : "8");
+		ret = sysstate_write(KNOB, strcmp(cur, "97") ? "97" : "98");
 	if (ret) {
-		ksft_case_fail("changing %s: %s", KNOB, strerror(-ret));
+		obs_error("changing " KNOB, -ret);
 		return;
 	}
 	raise(SIGKILL);
 }
 
 /* The next case sees the knob as it was before the killed case. */
-static void knob_restored(const struct ksft_case *tc)
+static void knob_restored(const struct pcase *c)
 {
 	char cur[32];
 
-	(void)tc;
+	(void)c;
 	if (geteuid()) {
-		ksft_case_skip("needs root");
+		obs_unmet("needs root", "%s", "");
 		return;
 	}
 	if (sysstate_read(KNOB, cur, sizeof(cur))) {
-		ksft_case_fail("reading %s", KNOB);
+		obs_error("reading " KNOB, 0);
 		return;
 	}
 	ksft_print_msg("%s is %s\n", KNOB, cur);
-	ksft_case_result(strcmp(cur, "7") && strcmp(cur, "8") ? KSFT_PASS : KSFT_FAIL,
-			 "%s was not restored", KNOB);
+	if (strcmp(cur, "97") && strcmp(cur, "98"))
+		obs_held();
+	else
+		obs_broken(SYM_KEPT, "%s was not restored", KNOB);
 }
 
 static const struct {
-	ksft_case_fn fn;
+	observe_fn fn;
 	const char *name;
 	unsigned int timeout;
+	enum expect expect;
 } table[] = {
-	{ pass, "harness: a passing case", 0 },
-	{ fail, "harness: a failing case", 0 },
-	{ skip, "harness: a skipped case", 0 },
-	{ xfail, "harness: an expected failure", 0 },
-	{ crash, "harness: a case that crashes", 0 },
-	{ silent, "harness: a case without a verdict", 0 },
-	{ twice, "harness: a case with two verdicts", 0 },
-	{ hang, "harness: a case that hangs", 1 },
-	{ orphan, "harness: a case that leaves a process behind", 0 },
-	{ killed_with_change, "harness: a case killed after changing a knob", 0 },
-	{ knob_restored, "harness: the knob is back after the killed case", 0 },
+	{ pass, "a passing case", 0, EXP_HOLDS },
+	{ fail, "a failing case", 0, EXP_HOLDS },
+	{ skip, "a skipped case", 0, EXP_HOLDS },
+	{ fail, "an expected failure", 0, EXP_XFAIL },
+	{ crash, "a case that crashes", 0, EXP_HOLDS },
+	{ silent, "a case without a verdict", 0, EXP_HOLDS },
+	{ twice, "a case with two verdicts", 0, EXP_HOLDS },
+	{ hang, "a case that hangs", 1, EXP_HOLDS },
+	{ orphan, "a case that leaves a process behind", 0, EXP_HOLDS },
+	{ killed_with_change, "a case killed after changing a knob", 0, EXP_HOLDS },
+	{ knob_restored, "the knob is back after the killed case", 0, EXP_HOLDS },
+	{ dies_after, "a case that dies after it held", 0, EXP_HOLDS },
+	{ error, "a case whose step fails", 0, EXP_HOLDS },
 };
 
 static void enumerate(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(table); i++)
-		ksft_case_add(table[i].fn, NULL, 0, "%s", table[i].name)->timeout =
-			table[i].timeout;
+	for (i = 0; i < ARRAY_SIZE(table); i++) {
+		struct pcase c = {
+			.prop = P_RELEASED,
+			.what = "harness",
+			.observe = table[i].fn,
+			.expect = table[i].expect,
+			.xfail = "documented behaviour",
+		};
+
+		pcase_add(&c, "harness: %s", table[i].name)->timeout = table[i].timeout;
+	}
 }
 
-static const struct ksft_suite suite = {
+static const struct pinsuite suite = {
 	.name = "ksft_selftest",
 	.summary = "Misbehaving cases that test the pinsuite harness itself.",
 	.enumerate = enumerate,
@@ -154,5 +177,5 @@ static const struct ksft_suite suite = {
 
 int main(int argc, char **argv)
 {
-	ksft_main(&suite, argc, argv);
+	pinsuite_main(&suite, argc, argv);
 }

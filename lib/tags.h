@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The upstream commits the cases guard, in one table.
+ *
+ * A case declares its tags (as LTP's .tags "linux-git" entries do); when
+ * it fails, the judge names the tags whose symptom matches what was
+ * observed - "kernel may lack ...".  A tag never decides a verdict.
+ */
+#ifndef PINSUITE_TAGS_H
+#define PINSUITE_TAGS_H
+
+enum tag_id {
+	TAG_NONE,
+	TAG_RO_PIN_COW,		/* 84209e87c696, v6.2 */
+	TAG_RO_PIN_ANON,	/* a7f226604170, v5.19 */
+	TAG_ANON_EXCLUSIVE,	/* 6c287605fd56, v5.19 */
+	TAG_FORK_EARLY_COW,	/* 70e806e4e645, v5.9 */
+	TAG_FORK_EARLY_COW_HUGETLB,	/* 4eae4efa2c29, v5.9 */
+	TAG_NO_LONGTERM_FILE_WRITE,	/* 8ac268436e6d + a6e79df92e4a, v6.5 */
+	TAG_IOURING_FILE_CHECK,	/* 34ed8d0dcd69, v6.5 */
+	TAG_ZERO_PAGE_NOT_PINNED,	/* c8070b787519, v6.5 */
+	TAG_IOURING_COALESCE,	/* io_uring/rsrc huge-page coalescing fixes, 2025 */
+	TAG_COW_REFCOUNT,	/* 09854ba94c6a, v5.9: COW reuse by refcount */
+	TAG_UNSHARE_PMD_LOOP,	/* do_set_pmd() on unshare faults, 2025 */
+	TAG_LONGTERM_MIGRATE_REF,	/* 98c6d259319e, v6.17: migration before pinning */
+	TAG_NR
+};
+
+/* What a failure looked like: which tags it can point at. */
+enum symptom {
+	SYM_STALE	= 1u << 0,	/* pin and mapping disagree; a write leaked */
+	SYM_STUCK	= 1u << 1,	/* the pin never returned */
+	SYM_REFUSED	= 1u << 2,	/* a pin that must work failed */
+	SYM_ALLOWED	= 1u << 3,	/* a pin that must be refused worked */
+	SYM_KEPT	= 1u << 4,	/* pins or charges stayed after release */
+	SYM_MOVED	= 1u << 5,	/* the kernel moved, merged or reclaimed a pinned page */
+};
+
+/* A set of tags is a bit mask of TAGBIT(enum tag_id). */
+#define TAGBIT(id)	(1u << (id))
+
+/* The commit id ("84209e87c696") or subject of @id, for lists. */
+const char *tag_name(enum tag_id id);
+/* "kernel may lack 84209e87c696 ("...", v6.2)" */
+void tag_hint(enum tag_id id, char *buf, size_t len);
+/* The tags of @set whose symptom includes one of @sym. */
+unsigned int tags_for(unsigned int set, unsigned int sym);
+
+#endif /* PINSUITE_TAGS_H */
