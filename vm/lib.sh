@@ -10,7 +10,9 @@
 VM_EXIT_PASS=0
 VM_EXIT_FAIL=1
 VM_EXIT_USAGE=2
-VM_EXIT_HARNESS=3	# could not prepare the kernel, initramfs or disks
+VM_EXIT_HARNESS=3	# could not test: preparation failed, or the VM could not
+			# be started or never reached the suite for a reason
+			# outside the kernel (QEMU, host load)
 VM_EXIT_NOTHING=4	# nothing ran (everything skipped / no case matched)
 VM_EXIT_UNTESTABLE=125	# git bisect run: skip this commit
 
@@ -22,6 +24,14 @@ VM_DMESG_BAD='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|Kernel p
 # Messages worth showing next to the results (the bad ones plus expected
 # pin-related noise such as the memlock limit and IOMMU faults).
 VM_DMESG_SHOW="$VM_DMESG_BAD|RLIMIT_MEMLOCK|Tainted|DMAR|Call Trace"
+# Console messages of a boot that failed because of the machine it ran on,
+# not the kernel: x86 check_timer() gives up when the timer interrupt does
+# not arrive within its delay loop, which TCG on a loaded host can miss.
+# (run.sh boots with no_timer_check, so these should no longer appear.)
+VM_BOOT_ENV="timer doesn't work through Interrupt-remapped IO-APIC|IO-APIC \\+ timer doesn't work|Timer not connected to IO-APIC"
+# Console messages that put a failed boot on the kernel: it crashed, or
+# stalled long enough to say so, before the suite started.
+VM_BOOT_BAD='Kernel panic|BUG:|kernel BUG at|Oops|general protection fault|double fault|Unable to handle kernel|rcu: INFO:|rcu_.*detected stalls|watchdog: .*LOCKUP|INFO: task .* blocked for more than'
 
 # Module names the suite or the VM set-up may need; those that are built in
 # or do not exist in a given kernel are simply not found and skipped.
@@ -464,22 +474,33 @@ vm_case_verdict() {
 	return 4
 }
 
-# vm_exit_code STATE SUITE_RC TAINTED BISECT: the exit status of run.sh.
-#   STATE     how the run ended:
+# vm_exit_code STATE SUITE_RC TAINTED BISECT [BOOT_CRASH_BAD]: the exit
+# status of run.sh.
+#   STATE     how the run ended (vm_run_state):
 #             done      the suite finished and reported its exit code
-#             crashed   results started but the guest died before the end
+#             crashed   the suite had started but the guest died before the
+#                       end (panic, reboot, QEMU gone)
 #             timeout   the wall clock expired after the first case result
-#             noresult  the wall clock expired before any case result
-#             noboot    the guest never reported (no boot, or a panic or
-#                       hang before the suite started)
+#             noresult  the wall clock expired after the suite started but
+#                       before any case result
+#             noboot    the guest never started the suite and the console
+#                       shows a kernel crash or stall (panic, BUG, Oops, RCU
+#                       stall, ...): the kernel's fault
+#             envboot   the guest never started the suite and the console
+#                       shows no kernel error: no output at all, or the
+#                       IO-APIC timer check that TCG on a loaded host fails
+#             qemufail  QEMU exited with an error before the guest printed
+#                       anything (bad option, no KVM, abort)
 #             prepfail  kernel/initramfs/disk preparation failed
 #             buildfail the kernel build failed
 #             noconfig  the kernel lacks a required config option
 #   SUITE_RC  the suite's (or the selected cases') exit code when done
 #   TAINTED   1 when "Kernel stays untainted" failed (counted), else 0
 #   BISECT    1 for --bisect (0 good, 1 bad, 125 cannot test)
+#   BOOT_CRASH_BAD  1 when a kernel crash before the suite (noboot) is bad
+#             (1) rather than untestable (125) under --bisect
 vm_exit_code() {
-	local state=$1 rc=$2 tainted=$3 bisect=$4
+	local state=$1 rc=$2 tainted=$3 bisect=$4 bootbad=${5:-0}
 	case $state in
 	done)
 		case $rc in
@@ -491,21 +512,83 @@ vm_exit_code() {
 		esac
 		;;
 	crashed | timeout) echo 1 ;;
-	noboot | noresult) if [ "$bisect" = 1 ]; then echo 125; else echo 1; fi ;;
-	prepfail | buildfail | noconfig)
+	noresult) if [ "$bisect" = 1 ]; then echo 125; else echo 1; fi ;;
+	noboot)
+		if [ "$bisect" = 1 ] && [ "$bootbad" != 1 ]; then echo 125; else echo 1; fi ;;
+	envboot | qemufail | prepfail | buildfail | noconfig)
 		if [ "$bisect" = 1 ]; then echo 125; else echo 3; fi ;;
 	*) if [ "$bisect" = 1 ]; then echo 125; else echo 3; fi ;;
 	esac
 }
 
-# vm_run_state RESULTSFILE QEMU_RC: classify a finished run (see vm_exit_code).
+# vm_qemu_stopped QEMU_RC: true when QEMU ended because the harness stopped
+# it (timeout(1) expired: 124, or its KILL: 137; run.sh's own TERM: 143).
+vm_qemu_stopped() {
+	case $1 in 124 | 137 | 143) return 0 ;; esac
+	return 1
+}
+
+# vm_has_output FILE: true when FILE has a line that is not blank.
+vm_has_output() {
+	[ -f "$1" ] && grep -q '[^[:space:]]' "$1"
+}
+
+# vm_boot_state QEMU_RC CONSOLE: classify a run whose guest never started
+# the suite (noboot, envboot or qemufail; see vm_exit_code).  Evidence
+# first: the environment's own panic, then a kernel error; only without
+# either does the QEMU exit status decide.
+vm_boot_state() {
+	local qrc=$1 con=$2
+	if [ -f "$con" ] && tr -d '\r' <"$con" | grep -qE -- "$VM_BOOT_ENV"; then
+		echo envboot
+	elif [ -f "$con" ] && tr -d '\r' <"$con" | grep -qE -- "$VM_BOOT_BAD"; then
+		echo noboot
+	elif [ "$qrc" != 0 ] && ! vm_qemu_stopped "$qrc" && ! vm_has_output "$con"; then
+		echo qemufail
+	else
+		echo envboot
+	fi
+}
+
+# vm_boot_reason STATE QEMU_RC CONSOLE QEMU_LOG [BOOT_TIMEOUT]: one line
+# saying why a guest never started the suite.  BOOT_TIMEOUT is given when
+# run.sh stopped a guest that had not reached /init within that many seconds.
+vm_boot_reason() {
+	local state=$1 qrc=$2 con=$3 qlog=$4 btmo=${5:-} line
+	case $state in
+	qemufail)
+		line=$(grep -m1 -v '^[[:space:]]*$' "$qlog" 2>/dev/null)
+		printf 'QEMU failed to start (exit %s%s)\n' "$qrc" "${line:+: $line}"
+		;;
+	noboot)
+		line=$(tr -d '\r' <"$con" | grep -m1 -E -- "$VM_BOOT_BAD")
+		printf 'the kernel crashed before the suite started: %s\n' "$line"
+		;;
+	*)
+		line=$(tr -d '\r' <"$con" 2>/dev/null | grep -m1 -E -- "$VM_BOOT_ENV")
+		if [ -n "$line" ]; then
+			printf 'the early-boot timer check failed, a TCG timing problem of a loaded host, not the kernel: %s\n' "$line"
+		elif [ -n "$btmo" ]; then
+			printf 'the guest did not reach /init within %ss and printed no kernel error\n' "$btmo"
+		elif ! vm_has_output "$con"; then
+			printf 'no output at all from the guest (QEMU exit %s)\n' "$qrc"
+		else
+			printf 'the guest never started the suite and printed no kernel error (QEMU exit %s)\n' "$qrc"
+		fi
+		;;
+	esac
+}
+
+# vm_run_state RESULTSFILE QEMU_RC [CONSOLE]: classify a finished run (see
+# vm_exit_code).  Without CONSOLE a run that never started the suite is
+# classified as if the console had stayed empty.
 vm_run_state() {
-	local f=$1 qrc=$2
+	local f=$1 qrc=$2 con=${3:-/dev/null}
 	if vm_results_field "$f" rc >/dev/null; then
 		echo 'done'
 	elif ! vm_results_field "$f" suite-start >/dev/null; then
-		echo noboot
-	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		vm_boot_state "$qrc" "$con"
+	elif vm_qemu_stopped "$qrc"; then
 		if vm_results_suite "$f" | grep -qE '^(# )*(not )?ok [0-9]'; then
 			echo timeout
 		else
@@ -514,6 +597,13 @@ vm_run_state() {
 	else
 		echo crashed
 	fi
+}
+
+# vm_state_retry STATE: true when a run that ended in STATE may be run
+# again: the guest never started the suite, so nothing was judged yet.
+vm_state_retry() {
+	case $1 in noboot | envboot | qemufail) return 0 ;; esac
+	return 1
 }
 
 # vm_tap_nest: prefix every line of stdin with "# " (nesting a TAP stream).

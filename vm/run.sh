@@ -39,8 +39,17 @@ Options:
   --config FILE     the kernel's config (default: found beside the kernel)
   --suite DIR       an installed suite tree to use instead of building one
                     with 'make install STATIC=1' from this repository
+  --boot-crash-bad  with --bisect, a kernel that crashes before the suite
+                    starts (on both boots) is bad (1), not untestable (125):
+                    for bisecting a boot crash rather than a pinning bug
   --timeout S       wall-clock limit for the VM in seconds (default $TIMEOUT)
-  --kvm             use KVM (default: TCG)
+  --boot-timeout S  a guest that has not reached /init after S seconds is
+                    stopped and counts as not booted (default $BOOT_TIMEOUT)
+  --no-retry        do not boot a second time when the guest never started
+                    the suite (default: retry once)
+  --kvm             use KVM without probing it first
+  --tcg             use TCG without probing KVM (default: KVM when a short
+                    probe boot under KVM reaches its /init, else TCG)
   --icount[=SHIFT]  TCG with -icount shift=SHIFT,sleep=off (default SHIFT 4):
                     idle time warps to the next timer (edu DMA timers)
   --cpu MODEL       QEMU -cpu model under TCG (default $CPU)
@@ -56,17 +65,24 @@ Options:
   -v, --verbose     show the guest console on stderr while it runs
   -h, --help        this help
 
-Exit status: 0 pass, 1 failure (a case, the kernel got tainted, or the guest
-died or hung), 2 usage, 3 the kernel or VM could not be prepared, 4 nothing
-ran.  With --bisect: 0 good, 1 bad, 125 untestable (build failure, missing
-required config, no boot, timeout before any result, nothing ran).
-Environment: PINSUITE_CACHE (default \${XDG_CACHE_HOME:-\$HOME/.cache}/pinsuite),
-QEMU (default qemu-system-x86_64), MAKE (default make).
+Exit status: 0 pass, 1 kernel failure (a case failed, the kernel got
+tainted, the guest died or hung while the suite ran, or it crashed before
+the suite on both boots), 2 usage, 3 could not test (the kernel or VM could
+not be prepared, QEMU failed, or the guest never reached the suite on both
+boots without a kernel error on the console), 4 nothing ran.  With --bisect:
+0 good, 1 bad, 125 untestable (could not test, build failure, missing
+required config, a crash before the suite unless --boot-crash-bad, timeout
+before any result, nothing ran).
+Environment: PINSUITE_CACHE (default \${XDG_CACHE_HOME:-\$HOME/.cache}/pinsuite;
+holds the KVM probe result for the current host boot), QEMU (default
+qemu-system-x86_64), MAKE (default make), PINSUITE_KVM_DEV (default /dev/kvm),
+PINSUITE_KVM_PROBE_TIMEOUT (seconds, default 15).
 EOF
 }
 
 # Defaults
 TIMEOUT=900
+BOOT_TIMEOUT=120
 SMP=2
 # Without ERMS/FSRM the kernel clears and copies pages with plain or
 # rep-quadword moves instead of "rep movsb/stosb", which TCG emulates byte by
@@ -83,7 +99,9 @@ REQUIRE=()
 IGNORE_TAINT=0
 CONFIG=
 SUITE=
-USE_KVM=0
+ACCEL_MODE=auto	# auto (probe KVM), kvm, tcg
+BOOT_CRASH_BAD=0
+RETRY=1
 ICOUNT=
 CHANNEL=auto
 APPEND=
@@ -121,7 +139,16 @@ while [ $# -gt 0 ]; do
 	--suite) need_arg "$@"; SUITE=$2; shift ;;
 	--timeout) need_arg "$@"; TIMEOUT=$2; shift ;;
 	--timeout=*) TIMEOUT=${1#*=} ;;
-	--kvm) USE_KVM=1 ;;
+	--boot-timeout) need_arg "$@"; BOOT_TIMEOUT=$2; shift ;;
+	--boot-timeout=*) BOOT_TIMEOUT=${1#*=} ;;
+	--boot-crash-bad) BOOT_CRASH_BAD=1 ;;
+	--no-retry) RETRY=0 ;;
+	--kvm)
+		[ "$ACCEL_MODE" != tcg ] || bad_usage "--kvm and --tcg exclude each other"
+		ACCEL_MODE=kvm ;;
+	--tcg)
+		[ "$ACCEL_MODE" != kvm ] || bad_usage "--kvm and --tcg exclude each other"
+		ACCEL_MODE=tcg ;;
 	--icount) ICOUNT=4 ;;
 	--icount=*) ICOUNT=${1#*=} ;;
 	--smp) need_arg "$@"; SMP=$2; shift ;;
@@ -145,14 +172,16 @@ while [ $# -gt 0 ]; do
 done
 
 [ -n "$KERNEL" ] || bad_usage "no kernel given"
-for v in TIMEOUT SMP MEM HUGE_2M HUGE_1G; do
+for v in TIMEOUT BOOT_TIMEOUT SMP MEM HUGE_2M HUGE_1G; do
 	is_uint "${!v}" || bad_usage "not a number: ${v,,} ${!v}"
 done
-if [ "$SMP" -lt 1 ] || [ "$TIMEOUT" -lt 1 ]; then
-	bad_usage "--smp and --timeout must be at least 1"
+if [ "$SMP" -lt 1 ] || [ "$TIMEOUT" -lt 1 ] || [ "$BOOT_TIMEOUT" -lt 1 ]; then
+	bad_usage "--smp, --timeout and --boot-timeout must be at least 1"
 fi
 [ -z "$ICOUNT" ] || is_uint "$ICOUNT" || bad_usage "--icount shift must be a number"
-[ -z "$ICOUNT" ] || [ "$USE_KVM" = 0 ] || bad_usage "--icount is TCG only"
+[ -z "$ICOUNT" ] || [ "$ACCEL_MODE" != kvm ] || bad_usage "--icount is TCG only"
+[ -z "$ICOUNT" ] || ACCEL_MODE=tcg
+[ "$BOOT_TIMEOUT" -le "$TIMEOUT" ] || BOOT_TIMEOUT=$TIMEOUT
 case $CHANNEL in auto | ttyS1 | hvc0) ;; *) bad_usage "bad --channel $CHANNEL" ;; esac
 for o in "${REQUIRE[@]}"; do
 	[[ $o =~ ^CONFIG_[A-Za-z0-9_]+$ ]] || bad_usage "--require wants CONFIG_NAME, not $o"
@@ -443,9 +472,118 @@ PATH=$PATH:/usr/sbin:/sbin mk_disks || finish_early prepfail "cannot make the sc
 # ---------------------------------------------------------------------------
 # QEMU
 
-CMDLINE="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=5"
+# no_timer_check: x86 check_timer() (arch/x86/kernel/apic/io_apic.c) enables
+# interrupts, busy-waits a fixed number of TSC cycles and panics ("timer
+# doesn't work through Interrupt-remapped IO-APIC", with intremap=on) unless
+# jiffies advanced by more than 4 meanwhile.  Under TCG on a loaded host the
+# vCPU can spin through that window before the timer interrupt is delivered;
+# the parameter makes timer_irq_works() answer yes without the test, as KVM
+# guests do by themselves (kvm_guest_init sets no_timer_check).  It is in
+# 6.12's io_apic.c and in the 6.1 and 6.12 test kernels; unknown to a kernel,
+# it would only be passed on to /init as an argument, which it ignores.
+CMDLINE="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=5 no_timer_check"
 CMDLINE+=" hugepagesz=2M hugepages=$HUGE_2M hugepagesz=1G hugepages=$HUGE_1G"
 CMDLINE+=" default_hugepagesz=2M rdinit=/init${APPEND:+ $APPEND}"
+
+# Lines for the TAP output that are known before the header is printed.
+NOTES=()
+note() { NOTES+=("# vm: $*"); }
+
+# KVM: used when a short boot of this kernel under KVM reaches a one-line
+# /init.  A nested or broken KVM either fails at once (QEMU aborts) or hangs;
+# the probe then costs its timeout once per host boot: the outcome is cached
+# under $CACHE, keyed by /proc/sys/kernel/random/boot_id and the QEMU binary.
+KVM_DEV=${PINSUITE_KVM_DEV:-/dev/kvm}
+PROBE_TIMEOUT=${PINSUITE_KVM_PROBE_TIMEOUT:-15}
+is_uint "$PROBE_TIMEOUT" && [ "$PROBE_TIMEOUT" -ge 1 ] || PROBE_TIMEOUT=15
+PROBE_SECS=0.0
+KVM_CACHE=$CACHE/kvm-probe
+KVM_KEY="$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown) $(command -v "$QEMU" || echo "$QEMU")"
+PROBE_MARK=pinsuite-kvm-probe-reached-init
+
+# kvm_cache_put ok|fail REASON: remember a probe outcome for this host boot.
+kvm_cache_put() {
+	mkdir -p "$CACHE" 2>/dev/null || return 0
+	printf '%s\t%s\t%s\n' "$KVM_KEY" "$1" "$2" >"$KVM_CACHE.$$" 2>/dev/null &&
+		mv -f "$KVM_CACHE.$$" "$KVM_CACHE" 2>/dev/null
+	rm -f "$KVM_CACHE.$$"
+}
+
+# kvm_probe: 0 when KVM works; KVM_WHY says what happened.
+kvm_probe() {
+	local key res why d=$W/kvm-probe t0 prc line
+	KVM_WHY=
+	if [ ! -r "$KVM_DEV" ] || [ ! -w "$KVM_DEV" ]; then
+		KVM_WHY="no usable $KVM_DEV"
+		return 1
+	fi
+	if [ -f "$KVM_CACHE" ] && IFS=$'\t' read -r key res why <"$KVM_CACHE" &&
+		[ "$key" = "$KVM_KEY" ]; then
+		KVM_WHY="cached for this host boot: ${why:-works}"
+		[ "$res" = ok ]
+		return
+	fi
+	t0=$EPOCHREALTIME
+	rm -rf "$d"
+	mkdir -p "$d/root/bin" "$d/root/dev" "$d/root/proc"
+	cp "$BUSYBOX" "$d/root/bin/busybox"
+	ln -s busybox "$d/root/bin/sh"
+	printf '%s\n' '#!/bin/sh' \
+		'/bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null' \
+		"/bin/busybox echo $PROBE_MARK >/dev/ttyS0" \
+		'/bin/busybox poweroff -f' >"$d/root/init"
+	chmod 755 "$d/root/init"
+	(cd "$d/root" && find . -print0 | LC_ALL=C sort -z | cpio -o -0 -H newc -R 0:0 --quiet) \
+		>"$d/probe.cpio" || {
+		KVM_WHY="cannot build the probe initramfs"
+		return 1
+	}
+	: >"$d/console.log"
+	timeout -k 2 "$PROBE_TIMEOUT" "$QEMU" -nodefaults -display none -no-reboot \
+		-M q35,kernel-irqchip=split -accel kvm -cpu host -smp 1 -m 512M \
+		-serial "file:$d/console.log" -kernel "$BZIMAGE" -initrd "$d/probe.cpio" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=5 rdinit=/init" \
+		</dev/null >"$d/qemu.log" 2>&1
+	prc=$?
+	PROBE_SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	# "reboot: Power down" too: only init powers the guest off, and a kernel
+	# without devtmpfs cannot write the marker.
+	if grep -q -e "$PROBE_MARK" -e 'reboot: Power down' "$d/console.log"; then
+		KVM_WHY="reached /init in ${PROBE_SECS}s"
+		kvm_cache_put ok "$KVM_WHY"
+		return 0
+	fi
+	if vm_qemu_stopped "$prc"; then
+		why="no /init within ${PROBE_TIMEOUT}s"
+	else
+		line=$(grep -m1 -v '^[[:space:]]*$' "$d/qemu.log")
+		why="QEMU exit $prc${line:+: $line}"
+	fi
+	KVM_WHY="$why; probe took ${PROBE_SECS}s"
+	# A kernel that crashes under KVM says nothing about the host: not cached.
+	if ! grep -qE -- "$VM_BOOT_BAD" "$d/console.log"; then
+		kvm_cache_put fail "$why"
+	fi
+	return 1
+}
+
+T_PROBE=$EPOCHREALTIME
+case $ACCEL_MODE in
+kvm) ACCEL_USE=kvm ;;
+tcg) ACCEL_USE=tcg ;;
+auto)
+	if kvm_probe; then
+		ACCEL_USE=kvm
+		note "KVM probe succeeded ($KVM_WHY), using KVM"
+	elif [ ! -r "$KVM_DEV" ] || [ ! -w "$KVM_DEV" ]; then
+		ACCEL_USE=tcg
+		note "$KVM_WHY, using TCG"
+	else
+		ACCEL_USE=tcg
+		note "KVM probe failed ($KVM_WHY), using TCG"
+	fi
+	;;
+esac
 
 # Node 0 is the RAM below the PCI hole (2 GiB on q35 with this much RAM); it
 # holds the kernel, the initramfs and firmware tables, so 1 GiB pages come
@@ -459,17 +597,6 @@ else
 	cpus0=0
 	cpus1=
 fi
-Q=("$QEMU" -nodefaults -display none -no-reboot)
-if [ "$USE_KVM" = 1 ]; then
-	Q+=(-M q35,kernel-irqchip=split -accel kvm -cpu host)
-	ACCEL=kvm
-elif [ -n "$ICOUNT" ]; then
-	Q+=(-M q35 -accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off" -cpu "$CPU")
-	ACCEL="tcg, icount shift=$ICOUNT sleep=off"
-else
-	Q+=(-M q35 -accel tcg,thread=multi -cpu "$CPU")
-	ACCEL=tcg
-fi
 # One package per NUMA node: cores of one package on two nodes make the
 # kernel WARN in topology_sane() at boot.
 if [ "$SMP" -ge 2 ] && [ $((SMP % 2)) -eq 0 ]; then
@@ -477,47 +604,49 @@ if [ "$SMP" -ge 2 ] && [ $((SMP % 2)) -eq 0 ]; then
 else
 	SMPARG="$SMP,sockets=$SMP,cores=1,threads=1"
 fi
-Q+=(-smp "$SMPARG" -m "${MEM}M"
-	-object "memory-backend-ram,id=mem0,size=${node0}M"
-	-numa "node,nodeid=0,cpus=$cpus0,memdev=mem0"
-	-object "memory-backend-ram,id=mem1,size=${node1}M"
-	-numa "node,nodeid=1${cpus1:+,cpus=$cpus1},memdev=mem1"
-	-device intel-iommu,intremap=on
-	-device edu
-	-serial "file:$W/console.log"
-	-chardev "file,id=results,path=$W/results.log,append=on")
-if [ "$CHANNEL" = hvc0 ]; then
-	Q+=(-device virtio-serial-pci -device virtconsole,chardev=results)
-else
-	Q+=(-serial chardev:results)
-fi
-for d in $DISKS; do
-	Q+=(-drive "file=$W/$d.img,if=none,id=$d,format=raw,cache=unsafe"
-		-device "virtio-blk-pci,drive=$d,serial=pinsuite-$d")
-done
-Q+=(-kernel "$BZIMAGE" -initrd "$W/initrd.cpio" -append "$CMDLINE")
-printf '%q ' "${Q[@]}" >"$W/qemu.cmd"
-echo >>"$W/qemu.cmd"
 
-: >"$W/results.log"
-: >"$W/console.log"
-T_PREP=$EPOCHREALTIME
-timeout -k 5 "$TIMEOUT" "${Q[@]}" </dev/null >"$W/qemu.log" 2>&1 &
-QPID=$!
-PIDS+=("$QPID")
-if [ "$VERBOSE" = 1 ]; then
-	tail -n +1 -f --pid="$QPID" "$W/console.log" >&2 &
-	PIDS+=($!)
-fi
+# qemu_cmd kvm|tcg: the QEMU command line in Q, its description in ACCEL.
+qemu_cmd() {
+	Q=("$QEMU" -nodefaults -display none -no-reboot)
+	if [ "$1" = kvm ]; then
+		Q+=(-M q35,kernel-irqchip=split -accel kvm -cpu host)
+		ACCEL=kvm
+	elif [ -n "$ICOUNT" ]; then
+		Q+=(-M q35 -accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off" -cpu "$CPU")
+		ACCEL="tcg, icount shift=$ICOUNT sleep=off"
+	else
+		Q+=(-M q35 -accel tcg,thread=multi -cpu "$CPU")
+		ACCEL=tcg
+	fi
+	Q+=(-smp "$SMPARG" -m "${MEM}M"
+		-object "memory-backend-ram,id=mem0,size=${node0}M"
+		-numa "node,nodeid=0,cpus=$cpus0,memdev=mem0"
+		-object "memory-backend-ram,id=mem1,size=${node1}M"
+		-numa "node,nodeid=1${cpus1:+,cpus=$cpus1},memdev=mem1"
+		-device intel-iommu,intremap=on
+		-device edu
+		-serial "file:$W/console.log"
+		-chardev "file,id=results,path=$W/results.log,append=on")
+	if [ "$CHANNEL" = hvc0 ]; then
+		Q+=(-device virtio-serial-pci -device virtconsole,chardev=results)
+	else
+		Q+=(-serial chardev:results)
+	fi
+	for d in $DISKS; do
+		Q+=(-drive "file=$W/$d.img,if=none,id=$d,format=raw,cache=unsafe"
+			-device "virtio-blk-pci,drive=$d,serial=pinsuite-$d")
+	done
+	Q+=(-kernel "$BZIMAGE" -initrd "$W/initrd.cpio" -append "$CMDLINE")
+}
 
+qemu_cmd "$ACCEL_USE"
 echo "TAP version 13"
 echo "# pinsuite-vm: kernel $RELEASE ($KIND $KERNEL); $ACCEL, $SMP vCPUs, $MEM MiB, 2 NUMA nodes; config: ${CONFIG:-none}; modules: $NMODS; swap: $SWAPMODE; results on $CHANNEL"
 echo "1..2"
+[ ${#NOTES[@]} -eq 0 ] || printf '%s\n' "${NOTES[@]}"
 
-T_BOOT='' T_SUITE='' T_END=''
 NLINES=0
 IN_DMESG=0
-exec 5>"$W/stamps.log"	# arrival time of every results line (vm/bench.sh)
 handle_line() {
 	local line=${1%$'\r'}
 	NLINES=$((NLINES + 1))
@@ -533,21 +662,117 @@ handle_line() {
 	*) [ "$IN_DMESG" = 1 ] || printf '# %s\n' "$line" ;;
 	esac
 }
-while IFS= read -r line || [ -n "$line" ]; do
-	handle_line "$line"
-done < <(tail -n +1 -f --pid="$QPID" "$W/results.log" 2>/dev/null)
-wait "$QPID"
-QRC=$?
-T_EXIT=$EPOCHREALTIME
-# Whatever tail had not passed on when QEMU went away.
-while IFS= read -r line || [ -n "$line" ]; do
-	handle_line "$line"
-done < <(tail -n +$((NLINES + 1)) "$W/results.log")
+
+# boot_deadline: stop a guest that has not reached /init in time, so that a
+# boot hang costs --boot-timeout rather than --timeout (twice, with the retry).
+boot_deadline() {
+	[ -z "$T_BOOT" ] && [ "$BOOT_KILLED" = 0 ] || return 0
+	awk -v a="$T_VM" -v b="$EPOCHREALTIME" -v l="$BOOT_TIMEOUT" \
+		'BEGIN { exit !(b - a > l) }' || return 0
+	# /init falls back to the console when the results channel is missing.
+	if grep -q "$VM_MARK boot" "$W/console.log" 2>/dev/null; then
+		T_BOOT=$EPOCHREALTIME
+		return 0
+	fi
+	BOOT_KILLED=1
+	kill "$QPID" 2>/dev/null
+}
+
+# run_vm: boot once; sets QRC, BOOT_KILLED and the T_* stamps.
+run_vm() {
+	local chunk part='' r
+	printf '%q ' "${Q[@]}" >"$W/qemu.cmd"
+	echo >>"$W/qemu.cmd"
+	: >"$W/results.log"
+	: >"$W/console.log"
+	T_BOOT='' T_SUITE='' T_END='' BOOT_KILLED=0 NLINES=0 IN_DMESG=0
+	exec 5>"$W/stamps.log"	# arrival time of every results line (vm/bench.sh)
+	T_VM=$EPOCHREALTIME
+	timeout -k 5 "$TIMEOUT" "${Q[@]}" </dev/null >"$W/qemu.log" 2>&1 &
+	QPID=$!
+	PIDS+=("$QPID")
+	if [ "$VERBOSE" = 1 ]; then
+		tail -n +1 -f --pid="$QPID" "$W/console.log" >&6 &
+		PIDS+=($!)
+	fi
+	# read -t returns what it got so far on a timeout; keep it for the
+	# rest of the line.
+	while :; do
+		IFS= read -r -t 1 chunk
+		r=$?
+		if [ "$r" = 0 ]; then
+			handle_line "$part$chunk"
+			part=
+			continue
+		fi
+		part+=$chunk
+		if [ "$r" -gt 128 ]; then
+			boot_deadline
+			continue
+		fi
+		[ -z "$part" ] || handle_line "$part"
+		break
+	done < <(tail -s 0.2 -n +1 -f --pid="$QPID" "$W/results.log" 2>/dev/null)
+	wait "$QPID"
+	QRC=$?
+	T_EXIT=$EPOCHREALTIME
+	# Whatever tail had not passed on when QEMU went away.
+	while IFS= read -r chunk || [ -n "$chunk" ]; do
+		handle_line "$chunk"
+	done < <(tail -n +$((NLINES + 1)) "$W/results.log")
+	exec 5>&-
+}
+
+el() { # elapsed seconds between two $EPOCHREALTIME stamps
+	if [ -z "$1" ] || [ -z "$2" ]; then
+		echo -
+		return
+	fi
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# Boot; a guest that never started the suite has judged nothing, so it is
+# safe to boot it once more (fresh disks, and TCG if KVM was only chosen by
+# the probe).  A run that started the suite is never repeated.
+T_PREP=$EPOCHREALTIME
+ATTEMPT=1
+RETRIED=	# "boot 1 (ACCEL, SECONDS)" when the guest was booted again
+RETRY_WHY=
+# run_vm's stderr goes to a file: bash reports a QEMU killed by a signal
+# ("Aborted  timeout ...") whenever it notices, and QRC says it anyway.
+exec 6>&2
+while :; do
+	run_vm 2>>"$W/run.err"
+	[ "$BOOT_KILLED" = 1 ] && BTMO=$BOOT_TIMEOUT || BTMO=
+	STATE=$(vm_run_state "$W/results.log" "$QRC" "$W/console.log")
+	if [ "$ATTEMPT" -ge 2 ] || [ "$RETRY" = 0 ] || ! vm_state_retry "$STATE"; then
+		break
+	fi
+	RETRIED="boot 1 ($ACCEL, $(el "$T_VM" "$T_EXIT")s)"
+	RETRY_WHY=$(vm_boot_reason "$STATE" "$QRC" "$W/console.log" "$W/qemu.log" "$BTMO")
+	for f in console results qemu; do
+		mv -f "$W/$f.log" "$W/$f.1.log"
+	done
+	grep -v '^[[:space:]]*$' "$W/qemu.1.log" | tail -n 3 | sed 's/^/# qemu 1: /'
+	tr -d '\r' <"$W/console.1.log" | tail -n 10 | sed 's/^/# console 1: /'
+	if [ "$ACCEL_MODE" = auto ] && [ "$ACCEL_USE" = kvm ]; then
+		ACCEL_USE=tcg
+		kvm_cache_put fail "a KVM boot of the suite's VM did not reach the suite"
+		qemu_cmd tcg
+		echo "# vm: $RETRIED: $RETRY_WHY; retrying once, with TCG"
+	else
+		echo "# vm: $RETRIED: $RETRY_WHY; retrying once"
+	fi
+	if ! PATH=$PATH:/usr/sbin:/sbin mk_disks; then
+		echo "Bail out! cannot make the scratch disks"
+		exit "$(vm_exit_code prepfail "" 0 "$BISECT")"
+	fi
+	ATTEMPT=2
+done
 
 # ---------------------------------------------------------------------------
 # Verdicts
 
-STATE=$(vm_run_state "$W/results.log" "$QRC")
 SUITE_RC=$(vm_results_field "$W/results.log" rc) || SUITE_RC=
 VERDICT_RC=$SUITE_RC
 if [ "$STATE" = 'done' ] && [ -n "$CASE_RE" ]; then
@@ -556,9 +781,21 @@ if [ "$STATE" = 'done' ] && [ -n "$CASE_RE" ]; then
 	echo "# vm: cases matching /$CASE_RE/: $(vm_results_suite "$W/results.log" | vm_cases |
 		awk -v re="$CASE_RE" '{st=$1; if (st=="not") {st="not ok"; $2=""} ; $1=""; n=$0; sub(/^ +/,"",n); if (n ~ re) c[st]++} END {printf "ok %d, not ok %d, skip %d", c["ok"], c["not ok"], c["skip"]}')"
 fi
+why=
+[ "$STATE" = 'done' ] ||
+	why=$(vm_boot_reason "$STATE" "$QRC" "$W/console.log" "$W/qemu.log" "$BTMO")
+if [ -n "$RETRIED" ] && [ "$why" = "$RETRY_WHY" ]; then
+	AGAIN="retried once, $RETRIED ended the same way"
+elif [ -n "$RETRIED" ]; then
+	AGAIN="retried once after $RETRIED: $RETRY_WHY"
+else
+	AGAIN="not retried"
+fi
 
+ENVFAIL=
 case $STATE in
 done)
+	[ -z "$RETRIED" ] || echo "# vm: boot 2 reached the suite; $AGAIN"
 	case $VERDICT_RC in
 	0) echo "ok 1 $RELEASE: pinsuite" ;;
 	4) echo "ok 1 $RELEASE: pinsuite # SKIP nothing ran" ;;
@@ -567,15 +804,18 @@ done)
 	;;
 *)
 	case $STATE in
-	noboot) why="the guest never started the suite (no boot, panic or hang; QEMU exit $QRC)" ;;
-	noresult) why="timed out after ${TIMEOUT}s before the suite printed any result" ;;
-	timeout) why="timed out after ${TIMEOUT}s while the suite ran" ;;
-	*) why="the guest died while the suite ran (QEMU exit $QRC)" ;;
+	envboot | qemufail)
+		ENVFAIL="could not test: $why"
+		echo "# vm: environment failure, not the kernel's: $why; $AGAIN"
+		;;
+	noboot) echo "# vm: kernel failure: $why; $AGAIN" ;;
+	noresult) echo "# vm: kernel failure: timed out after ${TIMEOUT}s before the suite printed any result; not retried (the suite had started)" ;;
+	timeout) echo "# vm: kernel failure: timed out after ${TIMEOUT}s while the suite ran; not retried (results had started)" ;;
+	*) echo "# vm: kernel failure: the guest died while the suite ran (QEMU exit $QRC); not retried (results had started)" ;;
 	esac
-	echo "# vm: $why"
 	grep -v '^[[:space:]]*$' "$W/qemu.log" | tail -n 5 | sed 's/^/# qemu: /'
 	tr -d '\r' <"$W/console.log" | tail -n 40 | sed 's/^/# console: /'
-	echo "not ok 1 $RELEASE: pinsuite"
+	[ -n "$ENVFAIL" ] || echo "not ok 1 $RELEASE: pinsuite"
 	;;
 esac
 
@@ -600,11 +840,13 @@ if [ -n "$TB" ] && [ -n "$TA" ]; then
 		TAINTED=1
 	fi
 fi
-if bad=$(vm_dmesg_first_bad <"$W/dmesg.window"); then
+if [ -z "$ENVFAIL" ] && bad=$(vm_dmesg_first_bad <"$W/dmesg.window"); then
 	echo "# first bad kernel message: $bad"
 	TAINTED=1
 fi
-if [ "$TAINTED" = 1 ]; then
+if [ -n "$ENVFAIL" ]; then
+	:
+elif [ "$TAINTED" = 1 ]; then
 	echo "not ok 2 $RELEASE: Kernel stays untainted"
 elif [ -z "$TA" ]; then
 	echo "ok 2 $RELEASE: Kernel stays untainted # SKIP the guest did not report its taint"
@@ -613,17 +855,13 @@ else
 fi
 [ "$IGNORE_TAINT" = 0 ] || TAINTED=0
 
-el() { # elapsed seconds between two $EPOCHREALTIME stamps
-	if [ -z "$1" ] || [ -z "$2" ]; then
-		echo -
-		return
-	fi
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
-}
-echo "# timing: prepare $(el "$T_START" "$T_PREP")s boot $(el "$T_PREP" "$T_BOOT")s" \
-	"setup $(el "$T_BOOT" "$T_SUITE")s suite $(el "$T_SUITE" "$T_END")s" \
-	"shutdown $(el "$T_END" "$T_EXIT")s vm $(el "$T_PREP" "$T_EXIT")s total $(el "$T_START" "$T_EXIT")s"
+echo "# timing: prepare $(el "$T_START" "$T_PROBE")s probe ${PROBE_SECS}s" \
+	"boot $(el "$T_VM" "$T_BOOT")s setup $(el "$T_BOOT" "$T_SUITE")s" \
+	"suite $(el "$T_SUITE" "$T_END")s shutdown $(el "$T_END" "$T_EXIT")s" \
+	"vm $(el "$T_PREP" "$T_EXIT")s total $(el "$T_START" "$T_EXIT")s"
 
-EXIT=$(vm_exit_code "$STATE" "$VERDICT_RC" "$TAINTED" "$BISECT")
+EXIT=$(vm_exit_code "$STATE" "$VERDICT_RC" "$TAINTED" "$BISECT" "$BOOT_CRASH_BAD")
 [ "$BISECT" = 0 ] || echo "# bisect: state $STATE, suite exit ${SUITE_RC:--}, tainted $TAINTED -> exit $EXIT"
+# TAP's word for "this run could not go on": the environment, not the kernel.
+[ -z "$ENVFAIL" ] || echo "Bail out! $ENVFAIL"
 exit "$EXIT"
