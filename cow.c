@@ -478,7 +478,7 @@ static void cow_observe(const struct pcase *c)
 	mem_teardown(&m);
 }
 
-/* Seconds per case; more for gigantic pages (backing_timeout()). */
+/* Seconds per case; more for gigantic pages and slow triggers (pcase_add()). */
 #define CASE_TIMEOUT	20
 
 /* The case tables ---------------------------------------------------- */
@@ -601,8 +601,6 @@ static void add_scenario(const struct scenario *sc, const struct backing *bk)
 		.bk = bk,
 		.tags = tags_select(sc->tags, bk),
 	};
-	struct ksft_case *tc;
-
 	if (sc->pin) {
 		c.what = sc->what;
 		c.trig = &triggers[sc->trig];
@@ -610,7 +608,7 @@ static void add_scenario(const struct scenario *sc, const struct backing *bk)
 		c.prep = sc->prep;
 		if (!trigger_applies(c.trig, bk))
 			return;
-		tc = pincheck_add(&c);
+		pincheck_add(&c);
 	} else {
 		c.prop = kinds[sc->kind].prop;
 		c.what = "COW, no long-term pin";
@@ -618,10 +616,9 @@ static void add_scenario(const struct scenario *sc, const struct backing *bk)
 		c.observe = cow_observe;
 		c.xfail = xfail_reason(sc->kind, bk);
 		c.expect = c.xfail ? EXP_XFAIL : EXP_HOLDS;
-		tc = pcase_add(&c, "%s, %s", kinds[sc->kind].what, bk->name);
-		tc->meta.trigger = kinds[sc->kind].what;
+		pcase_add(&c, "%s, %s", kinds[sc->kind].what, bk->name)->meta.trigger =
+			kinds[sc->kind].what;
 	}
-	tc->timeout = backing_timeout(bk, CASE_TIMEOUT);
 }
 typedef bool (*select_fn)(const struct backing *bk);
 

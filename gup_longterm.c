@@ -58,7 +58,7 @@ static const struct mech {
 	{ "io_uring fixed buffer", "io_uring fixed buffer", &pin_iouring, true, uring_file, NULL },
 };
 
-/* Seconds per case; more for gigantic pages (backing_timeout()). */
+/* Seconds per case; more for gigantic pages and slow triggers (pcase_add()). */
 #define CASE_TIMEOUT	20
 
 /* --selftest-break rule: expect the opposite of the rule. */
@@ -123,7 +123,6 @@ static struct need mech_need(const struct mech *mc, const struct backing *bk)
 static void enumerate(void)
 {
 	const struct backing *const *bks;
-	struct ksft_case *tc;
 	unsigned int i;
 	int j, nr;
 
@@ -144,8 +143,7 @@ static void enumerate(void)
 
 			if (!selected(bks[j]))
 				continue;
-			tc = pcase_add(&c, "%s, %s", mechs[i].name, bks[j]->name);
-			tc->timeout = backing_timeout(bks[j], CASE_TIMEOUT);
+			pcase_add(&c, "%s, %s", mechs[i].name, bks[j]->name);
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(mechs); i++) {
@@ -164,8 +162,7 @@ static void enumerate(void)
 
 			if (!selected(bks[j]) || !always_works(&mechs[i], bks[j]))
 				continue;
-			tc = pincheck_add(&c);
-			tc->timeout = backing_timeout(bks[j], CASE_TIMEOUT);
+			pincheck_add(&c);
 		}
 	}
 }

@@ -91,7 +91,9 @@ if [ $list = 1 ]; then
 	exit 0
 fi
 
-# Output that cannot be written must not look like success.
+# Output that cannot be written must not look like success: a write to a
+# reader that went away fails (EPIPE) instead of killing us.
+trap "" PIPE
 lost=0
 out() {
 	printf '%s\n' "$*" || lost=1

@@ -372,15 +372,19 @@ int ksm_start(void)
 	return ret;
 }
 
+/*
+ * A full scan covers every process's mergeable memory (a virtual machine's
+ * RAM, say), so its time is not ours to choose: allow half a minute each.
+ */
 int ksm_wait_scans(unsigned int scans)
 {
 	unsigned long start, cur;
 	struct timespec ts = { 0, 1000000 };
-	int i;
+	unsigned int i;
 
 	if (read_ulong(KSM_DIR "/full_scans", &start))
 		return -ENOENT;
-	for (i = 0; i < 10000; i++) {
+	for (i = 0; i < scans * 30000; i++) {
 		if (read_ulong(KSM_DIR "/full_scans", &cur))
 			return -ENOENT;
 		if (cur >= start + scans)

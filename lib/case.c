@@ -37,6 +37,9 @@ const char *property_name(enum property p)
 	return p < P_NR ? property_names[p] : "?";
 }
 
+/* The binary being run. */
+static const struct pinsuite *ps;
+
 /* Observations --------------------------------------------------------- */
 
 static struct obs *cur;
@@ -320,15 +323,18 @@ struct ksft_case *pcase_add(const struct pcase *c, const char *fmt, ...)
 	for (id = TAG_NONE + 1; id < TAG_NR && n < KSFT_TAGS_MAX; id++)
 		if (c->tags & TAGBIT(id))
 			tc->meta.tags[n++] = tag_name(id);
+	/* 0: the run's default; more for gigantic pages and slow triggers. */
 	if (c->bk)
-		tc->timeout = backing_timeout(c->bk, 0);
+		tc->timeout = backing_timeout(c->bk, ps->timeout);
+	if (c->trig && c->trig->slow)
+		tc->timeout = (tc->timeout ? tc->timeout : ps->timeout) + c->trig->slow;
 	return tc;
 }
 
 /* The binary -------------------------------------------------------- */
 
-static const struct pinsuite *ps;
 static const char *state_owner;
+static unsigned int hugetlb_pages;
 
 enum { OPT_DISK_DIR = 0x1800, OPT_STATE_GUARD };
 
@@ -346,7 +352,7 @@ static int option(int opt, const char *arg, char *why, size_t len)
 
 static int validate(char *why, size_t len)
 {
-	char *env = getenv("PINSUITE_DISK_DIRS"), *copy, *tok, *save = NULL;
+	char *env, *copy, *tok, *save = NULL;
 	int ret = 0;
 
 	if (state_owner) {
@@ -360,6 +366,20 @@ static int validate(char *why, size_t len)
 		}
 		exit(sysstate_guard((pid_t)pid) ? KSFT_FAIL : 0);
 	}
+	env = getenv("PINSUITE_HUGETLB_PAGES");
+	hugetlb_pages = ps->hugetlb_pages;
+	if (env && *env) {
+		char *end;
+		unsigned long n = strtoul(env, &end, 10);
+
+		if (*end || n > 1024) {
+			snprintf(why, len, "PINSUITE_HUGETLB_PAGES '%s': not a number of pages (0 to 1024)",
+				 env);
+			return -1;
+		}
+		hugetlb_pages = (unsigned int)n;
+	}
+	env = getenv("PINSUITE_DISK_DIRS");
 	if (env && *env) {
 		copy = strdup(env);
 		for (tok = strtok_r(copy, ":", &save); tok && !ret; tok = strtok_r(NULL, ":", &save))
@@ -382,8 +402,8 @@ static void setup(void)
 	/* Probe once here, not in every case process. */
 	gup_test_unavailable();
 	iouring_unavailable();
-	if (ps->hugetlb_pages)
-		hugetlb_reserve_all(ps->hugetlb_pages);
+	if (hugetlb_pages)
+		hugetlb_reserve_all(hugetlb_pages);
 	if (ps->setup)
 		ps->setup();
 }

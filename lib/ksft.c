@@ -374,6 +374,9 @@ static void result_line(const struct ksft_case *tc, struct ksft_verdict *v)
 		printf("%s %u %s # %s%s\n", tap, test_num(), tc->name, directive, text);
 	else
 		printf("%s %u %s\n", tap, test_num(), tc->name);
+	/* ... which runs into the next line there unless this one is empty. */
+	if (*tap == 'n')
+		printf("#\n");
 	fflush(stdout);
 	note_lost(stdout, "stdout");
 }
@@ -829,7 +832,12 @@ static bool parse_args(int argc, char **argv)
 		switch (opt) {
 		case 'h':
 			print_usage(stdout);
-			exit(fflush(stdout) || ferror(stdout) ? KSFT_FAIL : 0);
+			if (fflush(stdout) || ferror(stdout)) {
+				fprintf(stderr, "%s: writing the usage failed: %s\n", suite->name,
+					strerror(errno));
+				exit(KSFT_FAIL);
+			}
+			exit(0);
 		case 'l':
 			list = true;
 			break;

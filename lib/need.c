@@ -177,7 +177,17 @@ void hugetlb_reserve_all(unsigned int nr)
 		snprintf(path, sizeof(path), HUGETLB_DIR "/hugepages-%zukB/nr_hugepages",
 			 p->hugetlb_sizes[i] >> 10);
 		snprintf(val, sizeof(val), "%ld", total + (long)nr - free);
+		/*
+		 * Gigantic pages need contiguous memory: compact first, so that
+		 * what a run gets does not depend on what ran before it.
+		 */
+		if (p->hugetlb_sizes[i] >= (1UL << 30))
+			write_file("/proc/sys/vm/compact_memory", "1");
 		sysstate_write_run(path, val);
+		if (hugetlb_total(p->hugetlb_sizes[i]) < total + (long)nr - free) {
+			write_file("/proc/sys/vm/compact_memory", "1");
+			sysstate_write_run(path, val);
+		}
 	}
 }
 

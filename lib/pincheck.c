@@ -20,6 +20,8 @@ const struct ksft_break pincheck_breaks[] = {
 	{ "dontneed", "zap the mapping behind the pin", &pincheck_break, PC_BREAK_DONTNEED },
 	{ "compare", "compare with a stale copy of the mapping", &pincheck_break,
 	  PC_BREAK_COMPARE },
+	{ "unpin", "unpin before KSM, collapse, reclaim, migration: the page must move",
+	  &pincheck_break, PC_BREAK_UNPIN },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -197,10 +199,10 @@ static void compare(const struct pcase *c, struct pin *p, const struct trig_stat
 	}
 	if (!r && !w)
 		return;
+	obs_broken(SYM_STALE, "%s", r ? what[0] : what[1]);
 	if (r && w)
 		ksft_print_msg("%s\n", what[1]);
 	diag_pfns(p, view);
-	obs_broken(SYM_STALE, "%s", r ? what[0] : what[1]);
 }
 
 void pincheck_observe(const struct pcase *c)
@@ -241,8 +243,13 @@ void pincheck_observe(const struct pcase *c)
 	if (pincheck_break == PC_BREAK_DONTNEED &&
 	    madvise(m.addr, (m.bk->flags & BKF_HUGETLB) ? m.size : len, MADV_DONTNEED))
 		ksft_print_msg("selftest break: MADV_DONTNEED: %s\n", strerror(errno));
+	if (pincheck_break == PC_BREAK_UNPIN && c->trig->promise) {
+		ksft_print_msg("selftest break: unpinned before the trigger\n");
+		pin_drop(&p);
+	}
 	triggered = true;
-	if (!trigger_run(c->trig, &m, len, &ts))
+	/* With the pin dropped by the break there is nothing to compare through. */
+	if (!trigger_run(c->trig, &m, len, &ts) && p.pinned)
 		compare(c, &p, &ts, stale ? stale : ts.view);
 release:
 	obs_phase(PH_RELEASE);

@@ -25,6 +25,7 @@ enum pc_break {
 	PC_BREAK_NONE,
 	PC_BREAK_DONTNEED,	/* zap the mapping behind the pin before the write */
 	PC_BREAK_COMPARE,	/* compare against a stale copy of the mapping */
+	PC_BREAK_UNPIN,		/* drop the pin before a trigger with a promise */
 };
 extern int pincheck_break;	/* enum pc_break */
 

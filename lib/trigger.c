@@ -48,6 +48,8 @@ const struct trigger triggers[TRIG_NR] = {
 		.need = { .flags = NEED_KSM | NEED_ROOT },
 		.promise = "KSM does not merge a pinned page",
 		.missed = "KSM did not merge these pages even unpinned",
+		/* Full scans cover other processes' memory too. */
+		.slow = 300,
 	},
 	[TRIG_COLLAPSE] = {
 		.id = TRIG_COLLAPSE,

@@ -48,6 +48,8 @@ struct trigger {
 	const char *promise;
 	/* SKIP reason when the event does not happen even to unpinned pages. */
 	const char *missed;
+	/* Seconds the event may take beyond a case's time (ksmd's scans). */
+	unsigned int slow;
 };
 
 /* The trigger table (index by enum trig_id). */

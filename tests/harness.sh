@@ -14,7 +14,7 @@ bin=$OUTPUT/tests/ksft_selftest
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-plan 14
+plan 16
 
 "$bin" > "$out" 2>/dev/null
 rc=$?
@@ -46,7 +46,9 @@ expect "not ok 8 $H a case that hangs # timed out after 1 s during start"
 expect "ok 3 $H a skipped case # SKIP skipping on purpose, with a _ in the reason"
 expect "not ok 12 $H a case that dies after it held # the case process died of signal 11 (Segmentation fault) during release, after its observation"
 expect "not ok 13 $H a case whose step fails # error a step that must work: Input/output error"
-expect "# Totals: pass:3 fail:7 xfail:1 xpass:0 skip:1 error:1"
+expect "not ok 14 $H a pin that fails with ENOMEM, no shortage # pinning through the test mechanism failed with ENOMEM, must work"
+expect "ok 15 $H a pin that fails with ENOMEM beyond RLIMIT_MEMLOCK # SKIP not enough lockable or free memory for the pin"
+expect "# Totals: pass:3 fail:8 xfail:1 xpass:0 skip:2 error:1"
 
 sleep 0.2
 left=$(pgrep -f "$bin" | wc -l)

@@ -53,6 +53,60 @@ built_binaries() {
 	done
 }
 
+# Own the run for as long as this test runs (root): a guardian holds the
+# run lock, so that a suite run elsewhere on the machine waits instead of
+# seeing the settings this test changes; the binaries the test starts join
+# it.  Nothing to do for an unprivileged test, which changes nothing.
+own_run() {
+	local b st me=$BASHPID
+	is_root || return 0
+	for b in $(built_binaries); do
+		st=$("$OUTPUT/$b" --state-guard="$me") || return 1
+		export "${st?}"
+		return 0
+	done
+	return 1
+}
+
+# The settings the suite may change, one "path value" line each.
+knobs() {
+	local f mm=/sys/kernel/mm
+	for f in $mm/transparent_hugepage/enabled $mm/transparent_hugepage/defrag \
+		 $mm/transparent_hugepage/shmem_enabled \
+		 "$mm"/transparent_hugepage/hugepages-*/enabled \
+		 "$mm"/transparent_hugepage/hugepages-*/shmem_enabled \
+		 "$mm"/hugepages/hugepages-*/nr_hugepages $mm/ksm/run $mm/ksm/pages_to_scan \
+		 $mm/ksm/sleep_millisecs $mm/ksm/smart_scan /proc/sys/vm/stat_interval; do
+		[ -f "$f" ] && printf '%s %s\n' "$f" "$(cat "$f")"
+	done
+}
+
+# Wait up to $1 seconds for the settings to be back at $2 (a knobs output).
+knobs_back() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		[ "$(knobs)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Wait up to $1 seconds until no process of the suite runs any more.
+suite_gone() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		pgrep -f "$OUTPUT/(cow|gup_longterm|vfio_pin|iouring_pin)|run_tests.sh" >/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# "verdict name" of every case of a TAP output on stdin (nested or not),
+# with the skip reason.
+verdicts() {
+	sed -n 's/^\(# \)*\(not ok\|ok\) [0-9]* \(.*\)$/\2 \3/p' | grep -v ' selftests: '
+}
+
 # Run a command as an unprivileged user (nobody), keeping the environment.
 as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all -- "$@"

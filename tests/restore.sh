@@ -1,96 +1,113 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# A binary killed with SIGKILL in the middle of a run leaves the THP,
-# hugetlb and KSM settings as they were: its guardian puts them back.  The
-# same when run_tests.sh is interrupted.
+# Whatever happens to a run, the machine's settings end up as they were
+# and nothing of the run keeps running: a binary killed with SIGKILL
+# mid-run; run_tests.sh stopped with SIGTERM while a binary grows a
+# hugetlb pool; run_tests.sh's whole process group killed with SIGKILL;
+# two binaries started together (the second waits for the first).
 
 # shellcheck source=tests/lib.bash
 . "$(dirname "$0")/lib.bash"
 
 MM=/sys/kernel/mm
-plan 9
+N=16
+plan $N
 
 if ! is_root; then
-	for i in 1 2 3 4 5 6 7 8 9; do skip "restore test $i" "needs root"; done
+	for i in $(seq $N); do skip "restore test $i" "needs root"; done
 	done_testing
 fi
 
-knobs() {
-	local f
-	for f in $MM/transparent_hugepage/enabled $MM/transparent_hugepage/shmem_enabled \
-		 "$MM"/transparent_hugepage/hugepages-*/enabled \
-		 "$MM"/transparent_hugepage/hugepages-*/shmem_enabled \
-		 "$MM"/hugepages/hugepages-*/nr_hugepages $MM/ksm/run $MM/ksm/pages_to_scan \
-		 $MM/ksm/sleep_millisecs; do
-		[ -f "$f" ] && printf '%s %s\n' "$f" "$(cat "$f")"
-	done
-}
+# Each scenario grows every hugetlb pool by two pages.
+pools=0
+for d in "$MM"/hugepages/hugepages-*; do
+	f=$(cat "$d/free_hugepages")
+	[ "$f" -gt "$pools" ] && pools=$f
+done
+export PINSUITE_HUGETLB_PAGES=$((pools + 2))
 
-# Wait up to $1 tenths of a second for the knobs to be (or not be) $2.
-wait_knobs() {
-	local n=$1 want=$2 i
-	for ((i = 0; i < n; i++)); do
-		if [ "$want" = same ]; then
-			[ "$(knobs)" = "$before" ] && return 0
-		else
-			[ "$(knobs)" != "$before" ] && return 0
-		fi
+# Wait up to $1 tenths of a second for the settings to differ from $before.
+changed() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		[ "$(knobs)" != "$before" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
 
-# kill_mid_run FILTER CHANGED KILLED: start iouring_pin on FILTER, SIGKILL it
-# once it has changed a knob, and expect every knob back; CHANGED and KILLED
-# name the two results.
+files() { find "${TMPDIR:-/tmp}" /run -maxdepth 1 -name 'pinsuite-*' 2>/dev/null; }
+
+# kill_mid_run FILTER WHAT: start iouring_pin on FILTER, SIGKILL it once it
+# changed a setting, expect every setting back.
 kill_mid_run() {
-	local filter=$1 pid
+	local pid
 	before=$(knobs)
-	"$OUTPUT/iouring_pin" -t "$filter" > /dev/null 2>&1 &
+	"$OUTPUT/iouring_pin" -t "$1" >/dev/null 2>&1 &
 	pid=$!
-	wait_knobs 100 changed
-	ok $? "$2"
+	changed 100
+	ok $? "$2: the run changed a setting"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
-	wait_knobs 100 same
-	ok $? "$3"
-	[ "$(knobs)" != "$before" ] && diag "$(diff <(echo "$before") <(knobs))"
+	knobs_back 10 "$before"
+	ok $? "$2: SIGKILL of the binary leaves every setting as it was"
+	[ "$(knobs)" = "$before" ] || diag "$(diff <(echo "$before") <(knobs))"
 }
 
-for what in "THP per-size policy:THP (" "KSM:KSM"; do
-	kill_mid_run "${what#*:}" "${what%%:*}: the run changed a setting" \
-		"${what%%:*}: SIGKILL of the binary leaves every setting as it was"
-done
+kill_mid_run "THP (" "THP per-size policy"
+kill_mid_run "KSM" "KSM"
+kill_mid_run "hugetlb (2048 kB)" "hugetlb pool"
 
-# Hugetlb pools: the binary grows them itself when run without the runner.
-# Start them empty; put the machine's pools back afterwards.
-pools=$(for d in "$MM"/hugepages/hugepages-*; do echo "$d $(cat "$d/nr_hugepages")"; done)
-# shellcheck disable=SC2317 # called from the trap
-restore_pools() {
-	local d n
-	while read -r d n; do echo "$n" > "$d/nr_hugepages"; done <<<"$pools"
-}
-trap restore_pools EXIT
-for d in "$MM"/hugepages/hugepages-*; do echo 0 > "$d/nr_hugepages"; done
-kill_mid_run "hugetlb (2048 kB)" "hugetlb: the binary grew a pool" \
-	"hugetlb: SIGKILL of the binary shrinks the pools back"
-
-# The runner: SIGTERM in the middle of a binary.
+# The runner, stopped while cow's hugetlb case runs.
 before=$(knobs)
-setsid "$TOP/run_tests.sh" -t iouring_pin -- -t "THP (" > /dev/null 2>&1 &
+setsid "$TOP/run_tests.sh" -t cow -- -t "hugetlb (" >/dev/null 2>&1 &
 pid=$!
-wait_knobs 100 changed
-ok $? "run_tests.sh: the run changed a setting"
+changed 100
+ok $? "run_tests.sh: the run grew a hugetlb pool"
+sleep 0.5
 kill -TERM -- -"$pid"
 wait "$pid" 2>/dev/null
-wait_knobs 100 same
-ok $? "run_tests.sh: SIGTERM of the runner and its binary leaves every setting as it was"
-sleep 0.5
-alive=0
-for p in $(pgrep -f "iouring_pin -t"); do
-	[ "$(ps -o stat= -p "$p")" != Z ] && alive=$((alive + 1))
-done
-ok $((alive != 0)) "no binary is left running after the runner was stopped ($alive)"
+knobs_back 10 "$before"
+ok $? "run_tests.sh: SIGTERM mid-run leaves every setting as it was"
+[ "$(knobs)" = "$before" ] || diag "$(diff <(echo "$before") <(knobs))"
+suite_gone 10
+ok $? "run_tests.sh: after SIGTERM nothing of the run is left running"
+
+# The runner's whole process group, SIGKILLed: no trap runs anywhere.
+before=$(knobs)
+left_before=$(files)
+setsid "$TOP/run_tests.sh" -t iouring_pin -- -t "THP (" >/dev/null 2>&1 &
+pid=$!
+changed 100
+ok $? "run_tests.sh: the run changed a setting"
+kill -KILL -- -"$pid"
+wait "$pid" 2>/dev/null
+suite_gone 10
+ok $? "run_tests.sh: after SIGKILL of its process group no binary or case is left running"
+knobs_back 10 "$before"
+ok $? "run_tests.sh: after SIGKILL of its process group every setting is as it was"
+[ "$(knobs)" = "$before" ] || diag "$(diff <(echo "$before") <(knobs))"
+ok "$([ "$(files)" = "$left_before" ]; echo $?)" "run_tests.sh: after SIGKILL no file of the run is left"
+
+# Two binaries at once: the second waits; neither sees the other's settings.
+before=$(knobs)
+err=$(mktemp)
+"$OUTPUT/iouring_pin" -t "THP (" >/dev/null 2>&1 &
+a=$!
+changed 100
+"$OUTPUT/iouring_pin" -t "THP (" >/dev/null 2>"$err" &
+b=$!
+wait "$a"
+ra=$?
+wait "$b"
+rb=$?
+ok "$([ $ra = 0 ] && [ $rb = 0 ]; echo $?)" "two binaries at once both pass (exit $ra, $rb)"
+grep -q "waiting for another pinsuite run to finish" "$err"
+ok $? "the second binary waited for the first, and said so"
+knobs_back 10 "$before"
+ok $? "two binaries at once leave every setting as it was"
+[ "$(knobs)" = "$before" ] || diag "$(diff <(echo "$before") <(knobs))"
+rm -f "$err"
 
 done_testing

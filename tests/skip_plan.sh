@@ -13,6 +13,9 @@ plan $((4 * $(echo "$bins" | wc -w)))
 
 knob=/proc/sys/kernel/io_uring_disabled
 saved=""
+# Disabling io_uring for the machine: own the run meanwhile, so that a suite
+# run elsewhere waits instead of seeing it.
+own_run
 if is_root && [ -w $knob ]; then
 	saved=$(cat $knob)
 	trap 'echo "$saved" > $knob' EXIT
