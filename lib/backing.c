@@ -31,6 +31,7 @@
 
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
 #define KSM_DIR		"/sys/kernel/mm/ksm"
+#define MIN_FREE_KBYTES	"/proc/sys/vm/min_free_kbytes"
 #define MAX_BACKINGS	256
 
 /* Catalog --------------------------------------------------------------- */
@@ -320,6 +321,8 @@ int thp_only_size(size_t size)
 	char path[160], cur[32];
 	int i, ret = 0, r;
 
+	/* Starting khugepaged recomputes it. */
+	sysstate_save(MIN_FREE_KBYTES);
 	if (!p->thp_per_size) {
 		if (!sysstate_read(THP_DIR "/enabled", cur, sizeof(cur)) && !strcmp(cur, "never"))
 			ret = sysstate_write(THP_DIR "/enabled", "madvise");
@@ -340,6 +343,7 @@ int shmem_allow_size(size_t size)
 	char path[160], cur[32];
 	int i, ret = 0, r;
 
+	sysstate_save(MIN_FREE_KBYTES);
 	if (!sysstate_read(THP_DIR "/shmem_enabled", cur, sizeof(cur)) &&
 	    (!strcmp(cur, "never") || !strcmp(cur, "deny")))
 		ret = sysstate_write(THP_DIR "/shmem_enabled", "advise");

@@ -523,7 +523,20 @@ static void tell_guardian(char op, bool run, pid_t owner, const char *path, cons
 		send(guard_fd, msg, len, MSG_NOSIGNAL);
 }
 
+static int save_scoped(const char *path, const char *value, bool run);
+
 static int write_scoped(const char *path, const char *value, bool run)
+{
+	return save_scoped(path, value, run);
+}
+
+int sysstate_save(const char *path)
+{
+	return save_scoped(path, NULL, false);
+}
+
+/* Record @path's original (once), then write @value unless it is NULL. */
+static int save_scoped(const char *path, const char *value, bool run)
 {
 	char orig[VALUE_LEN];
 	bool fresh = false;
@@ -539,7 +552,7 @@ static int write_scoped(const char *path, const char *value, bool run)
 		ret = sysstate_read(path, orig, sizeof(orig));
 		if (ret)
 			return ret;
-		if (!strcmp(orig, value))
+		if (value && !strcmp(orig, value))
 			return 0;
 		i = nr_saved++;
 		snprintf(saved[i].path, PATH_LEN, "%s", path);
@@ -549,7 +562,7 @@ static int write_scoped(const char *path, const char *value, bool run)
 		saved[i].run = run;
 		tell_guardian('S', run, getpid(), path, orig);
 	}
-	ret = write_file(path, value);
+	ret = value ? write_file(path, value) : 0;
 	if (ret && fresh) {
 		/* Nothing changed: forget the record again. */
 		tell_guardian('F', run, getpid(), path, "");

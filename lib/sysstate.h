@@ -52,6 +52,12 @@ int sysstate_read(const char *path, char *buf, size_t len);
 
 /* Write @value to @path, the original recorded first.  0 or -errno. */
 int sysstate_write(const char *path, const char *value);
+/*
+ * Record @path's value to be put back, without changing it: for a knob
+ * the kernel changes on its own when another one changes (min_free_kbytes,
+ * recomputed when khugepaged starts).  0 or -errno.
+ */
+int sysstate_save(const char *path);
 /* The same, put back only when the run ends. */
 int sysstate_write_run(const char *path, const char *value);
 
