@@ -612,12 +612,12 @@ static void add_scenario(const struct scenario *sc, const struct backing *bk)
 	} else {
 		c.prop = kinds[sc->kind].prop;
 		c.what = "COW, no long-term pin";
+		c.event = kinds[sc->kind].what;
 		c.param = sc->kind;
 		c.observe = cow_observe;
 		c.xfail = xfail_reason(sc->kind, bk);
 		c.expect = c.xfail ? EXP_XFAIL : EXP_HOLDS;
-		pcase_add(&c, "%s, %s", kinds[sc->kind].what, bk->name)->meta.trigger =
-			kinds[sc->kind].what;
+		pcase_add(&c, "%s, %s", kinds[sc->kind].what, bk->name);
 	}
 }
 typedef bool (*select_fn)(const struct backing *bk);

@@ -188,6 +188,59 @@ const struct backing *const *backings(int *nr)
 	return catp;
 }
 
+const char *backing_class(const struct backing *bk)
+{
+	static char buf[64];
+	const char *kind;
+
+	switch (bk->type) {
+	case BK_ANON:
+		return "anon";
+	case BK_ANON_SWAPOUT:
+	case BK_THP_SWAPOUT:
+	case BK_THP_PTE_SWAPOUT:
+	case BK_THP_SINGLE_PTE_SWAPOUT:
+		return "swapped out";
+	case BK_THP:
+		return bk->flags & BKF_PMD ? "THP, PMD" : "THP, smaller";
+	case BK_THP_PTE:
+	case BK_THP_SINGLE_PTE:
+		return "THP, PTE-mapped";
+	case BK_THP_MREMAP_LOWER ... BK_THP_SHARED_TAILS:
+		return "THP, partial";
+	case BK_HUGETLB:
+		return "hugetlb";
+	case BK_ZEROPAGE:
+		return "shared zeropage";
+	case BK_HUGE_ZEROPAGE:
+		return "huge zeropage";
+	case BK_ANON_SHARED:
+		return "anon shared";
+	case BK_KSM:
+		return "KSM";
+	case BK_MEMFD:
+	case BK_TMPFS_FILE:
+		kind = "shmem";
+		break;
+	case BK_SHMEM_LARGE:
+		kind = bk->flags & BKF_PMD ? "shmem THP, PMD" : "shmem THP, smaller";
+		break;
+	case BK_DISK_FILE:
+		kind = "disk file";
+		break;
+	case BK_CWD_FILE:
+		kind = "file in the working directory";
+		break;
+	case BK_MEMFD_HUGETLB:
+		kind = "hugetlbfs";
+		break;
+	default:
+		return "other";
+	}
+	snprintf(buf, sizeof(buf), "%s, %s", kind, bk->flags & BKF_SHARED ? "shared" : "private");
+	return buf;
+}
+
 bool backing_is(const struct backing *bk, unsigned int all, unsigned int none)
 {
 	return (bk->flags & all) == all && !(bk->flags & none);

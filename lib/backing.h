@@ -72,6 +72,13 @@ struct backing {
 /* Everything this system could offer; @nr gets the count. */
 const struct backing *const *backings(int *nr);
 
+/*
+ * The kind of memory @bk is, for --quick (one case per kind): base pages,
+ * swapped out, THP by mapping, hugetlb, zeropages, page cache by filesystem
+ * kind and folio size, each shared or private.
+ */
+const char *backing_class(const struct backing *bk);
+
 /* True if @bk has all flags in @all and none in @none. */
 bool backing_is(const struct backing *bk, unsigned int all, unsigned int none);
 

@@ -297,6 +297,36 @@ unsigned int tags_select(const struct tagsel *sel, const struct backing *bk)
 	return set;
 }
 
+/*
+ * --quick runs the first case of each kind: property, mechanism and access
+ * (or scenario), trigger and kind of backing.  The catalog lists sizes
+ * smallest first, so the cheapest of a kind is the one that runs.
+ */
+static bool first_of_kind(const struct pcase *c, const struct ksft_case *tc)
+{
+	static char **kinds;
+	static unsigned int nr;
+	char *key, **p;
+	unsigned int i;
+
+	if (asprintf(&key, "%d|%s|%s|%d|%s|%s", c->prop, tc->meta.mechanism ? tc->meta.mechanism : "",
+		     c->what ? c->what : "", c->writable, tc->meta.trigger ? tc->meta.trigger : "",
+		     c->bk ? backing_class(c->bk) : "") < 0)
+		return true;
+	for (i = 0; i < nr; i++) {
+		if (!strcmp(kinds[i], key)) {
+			free(key);
+			return false;
+		}
+	}
+	p = realloc(kinds, (nr + 1) * sizeof(*kinds));
+	if (!p)
+		return true;
+	kinds = p;
+	kinds[nr++] = key;
+	return true;
+}
+
 static const char *access_name(const struct pcase *c)
 {
 	if (!c->pin)
@@ -319,10 +349,11 @@ struct ksft_case *pcase_add(const struct pcase *c, const char *fmt, ...)
 	tc->meta.mechanism = c->pin ? c->pin->name : c->what;
 	tc->meta.access = access_name(c);
 	tc->meta.backing = c->bk ? c->bk->name : NULL;
-	tc->meta.trigger = c->trig ? c->trig->name : NULL;
+	tc->meta.trigger = c->trig ? c->trig->name : c->event;
 	for (id = TAG_NONE + 1; id < TAG_NR && n < KSFT_TAGS_MAX; id++)
 		if (c->tags & TAGBIT(id))
 			tc->meta.tags[n++] = tag_name(id);
+	tc->quick = first_of_kind(c, tc);
 	/* 0: the run's default; more for gigantic pages and slow triggers. */
 	if (c->bk)
 		tc->timeout = backing_timeout(c->bk, ps->timeout);

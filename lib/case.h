@@ -79,6 +79,7 @@ struct pcase {
 	bool writable;			/* R/W pin (FOLL_WRITE) */
 	const struct backing *bk;	/* NULL: the family sets up its own memory */
 	const struct trigger *trig;	/* NULL: none */
+	const char *event;		/* without a trigger: what happens, or NULL */
 	enum pc_prep prep;
 	enum pc_dir dir;
 	enum expect expect;

@@ -480,10 +480,15 @@ static void arm_run_timeout(void)
 	alarm(secs);
 }
 
-static bool selected(const char *name)
+static bool quick;
+
+static bool selected(const struct ksft_case *tc)
 {
+	const char *name = tc->name;
 	unsigned int i;
 
+	if (quick && !tc->quick)
+		return false;
 	if (!nr_filters)
 		return true;
 	for (i = 0; i < nr_filters; i++) {
@@ -716,6 +721,8 @@ static const char common_usage[] =
 	"  -T, --timeout SECS    kill a case that runs longer (default %u)\n"
 	"  -n, --no-fork         run cases in the main process (for debuggers)\n"
 	"  -v, --verbose         more diagnostics, also for passing cases\n"
+	"  -q, --quick           one case per mechanism, kind of backing and trigger\n"
+	"                        (for bisecting; the plan shrinks accordingly)\n"
 	"      --json FILE       append one JSON record per case to FILE (also\n"
 	"                        PINSUITE_JSON); with -l, the case catalog\n";
 
@@ -768,6 +775,7 @@ static const struct option common_longopts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "no-fork", no_argument, NULL, 'n' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "quick", no_argument, NULL, 'q' },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "selftest-break", required_argument, NULL, OPT_SELFTEST_BREAK },
 };
@@ -820,7 +828,7 @@ static const char *json_path;
 
 static bool parse_args(int argc, char **argv)
 {
-	char optstring[64] = "+hlt:T:nv", why[KSFT_REASON_MAX];
+	char optstring[64] = "+hlt:T:nvq", why[KSFT_REASON_MAX];
 	struct option *longopts = merge_longopts();
 	bool list = false;
 	int opt;
@@ -856,6 +864,9 @@ static bool parse_args(int argc, char **argv)
 			break;
 		case 'v':
 			ksft_verbose++;
+			break;
+		case 'q':
+			quick = true;
 			break;
 		case OPT_JSON:
 			json_path = optarg;
@@ -944,7 +955,7 @@ static void list_cases(void)
 	struct ksft_verdict none = { 0 };
 
 	for (i = 0; i < nr_cases; i++) {
-		if (!selected(cases[i]->name))
+		if (!selected(cases[i]))
 			continue;
 		n++;
 		if (json)
@@ -994,7 +1005,7 @@ int ksft_main(const struct ksft_suite *s, int argc, char **argv)
 		list_cases();
 
 	for (i = 0; i < nr_cases; i++)
-		n += selected(cases[i]->name);
+		n += selected(cases[i]);
 	if (!n && nr_filters) {
 		/* Under run_tests.sh a binary without a match is just skipped. */
 		if (getenv("PINSUITE_EMPTY_OK")) {
@@ -1029,7 +1040,7 @@ int ksft_main(const struct ksft_suite *s, int argc, char **argv)
 	/* Orphans of a case become ours, so that reap_leftovers() finds them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (i = 0; i < nr_cases; i++)
-		if (selected(cases[i]->name))
+		if (selected(cases[i]))
 			run_case(cases[i]);
 	if (s->teardown)
 		s->teardown();

@@ -74,6 +74,7 @@ struct ksft_case {
 	ksft_case_fn fn;
 	const void *arg;	/* private copy of what ksft_case_add() got */
 	unsigned int timeout;	/* seconds; 0: the run's default */
+	bool quick;		/* in the --quick profile */
 	struct ksft_meta meta;
 };
 
