@@ -248,7 +248,7 @@ bool backing_is(const struct backing *bk, unsigned int all, unsigned int none)
 
 /* Directories ----------------------------------------------------------- */
 
-static const char *disk_dirs[16];
+static char *disk_dirs[16];
 static int nr_disk_dirs;
 
 
@@ -289,7 +289,12 @@ int backing_add_disk_dir(const char *dir, const char *from, char *why, size_t le
 			 ARRAY_SIZE(disk_dirs));
 		return -1;
 	}
-	disk_dirs[nr_disk_dirs++] = dir;
+	disk_dirs[nr_disk_dirs] = strdup(dir);
+	if (!disk_dirs[nr_disk_dirs]) {
+		snprintf(why, len, "%s %s: out of memory", from, dir);
+		return -1;
+	}
+	nr_disk_dirs++;
 	return 0;
 }
 
@@ -451,15 +456,26 @@ int ksm_wait_scans(unsigned int scans)
 	return -ETIMEDOUT;
 }
 
-int ksm_wait_merged(const void *addr, unsigned int max_scans)
+/* The page at @addr and the @n pages at @other: does one of them map the same page? */
+static bool shares_page(const char *addr, const char *other, size_t n)
+{
+	unsigned long pfn = pagemap_pfn(addr);
+	size_t i;
+
+	for (i = 0; pfn && i < n; i++)
+		if (other + i * page_size() != addr && pagemap_pfn(other + i * page_size()) == pfn)
+			return true;
+	return false;
+}
+
+int ksm_wait_merged(const char *addr, const char *other, size_t n, unsigned int max_scans)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i <= max_scans; i++) {
-		ret = page_is_ksm(addr);
-		if (ret)
-			return ret > 0 ? 0 : ret;
+		if (shares_page(addr, other, n))
+			return 0;
 		if (i == max_scans)
 			break;
 		ret = ksm_wait_scans(1);
@@ -467,6 +483,13 @@ int ksm_wait_merged(const void *addr, unsigned int max_scans)
 			return ret;
 	}
 	return -EAGAIN;
+}
+
+bool ksm_merged(const char *addr, unsigned long pfn_before, const char *other, size_t n)
+{
+	unsigned long now = pagemap_pfn(addr);
+
+	return (pfn_before && now && now != pfn_before) || shares_page(addr, other, n);
 }
 
 /* The /proc/kpageflags bits of the page mapped at @addr (root), or -errno. */
@@ -492,14 +515,6 @@ int page_in_large_folio(const void *addr)
 
 	/* KPF_COMPOUND_HEAD, KPF_COMPOUND_TAIL */
 	return flags < 0 ? -1 : !!(flags & ((1LL << 15) | (1LL << 16)));
-}
-
-int page_is_ksm(const void *addr)
-{
-	int64_t flags = page_flags_of(addr);
-
-	/* KPF_KSM */
-	return flags < 0 ? (int)flags : !!(flags & (1LL << 21));
 }
 
 /* Set-up helpers --------------------------------------------------------- */
@@ -931,7 +946,7 @@ static int setup_ksm(struct mem *m)
 		return skip(m, "madvise(MADV_MERGEABLE) refused", "%s", strerror(errno));
 	m->size = ps;
 	m->initial = PAT_INITIAL;
-	ret = ksm_wait_merged(m->addr, KSM_SCANS);
+	ret = ksm_wait_merged(m->addr, m->addr + ps, 1, KSM_SCANS);
 	if (!ret)
 		return KSFT_PASS;
 	return skip(m, "KSM did not merge the pages", "after %d full scans: %s", KSM_SCANS,

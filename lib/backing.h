@@ -162,12 +162,14 @@ int shmem_allow_size(size_t size);
 int ksm_start(void);
 int ksm_wait_scans(unsigned int scans);
 /*
- * Wait until the page at @addr is a KSM page (root), at most @max_scans
- * full scans of ksmd.  0, -EAGAIN (not merged), -ETIMEDOUT or -errno.
+ * Wait until the page at @addr is one with a page of the @n pages at
+ * @other (the same PFN: KSM merged them; root), at most @max_scans full
+ * scans of ksmd.  0, -EAGAIN (not merged), -ETIMEDOUT or -errno.
+ * (6.12's /proc/kpageflags marks every anonymous page KSM: PFNs it is.)
  */
-int ksm_wait_merged(const void *addr, unsigned int max_scans);
-/* Is the page mapped at @addr a KSM page?  1, 0 or -errno (needs root). */
-int page_is_ksm(const void *addr);
+int ksm_wait_merged(const char *addr, const char *other, size_t n, unsigned int max_scans);
+/* Was the page at @addr (PFN @pfn_before) merged: replaced, or one with a page at @other? */
+bool ksm_merged(const char *addr, unsigned long pfn_before, const char *other, size_t n);
 /* Full scans a merge of identical pages may take. */
 #define KSM_SCANS	6
 /* Full scans after which ksmd has offered every page of a range for merging. */

@@ -198,25 +198,33 @@ static int do_ksm(struct trig_state *ts)
 			  KSM_PASSES, ret == -ETIMEDOUT ? "timed out" : strerror(-ret));
 		return -1;
 	}
-	if (pfn_changed(ts) || page_is_ksm(ts->view) > 0)
+	/* Merged with a copy, or with another page of the range. */
+	if (ksm_merged(ts->view, ts->pfn, ts->twin, ts->len / page_size()) ||
+	    ksm_merged(ts->view, ts->pfn, ts->view, ts->len / page_size()))
 		return moved(ts, "the pinned page was merged");
 	madvise(ts->view, ts->len, MADV_UNMERGEABLE);
 	return 0;
 }
 
-/* Once unpinned, the same pages must merge with an identical copy. */
+/*
+ * Once unpinned, the same pages must merge with an identical copy.  Each
+ * page gets content of its own first, so that page i merges with copy i.
+ */
 static bool ksm_control(struct trig_state *ts)
 {
+	size_t ps = page_size(), i;
 	bool merged;
 
 	if (!ts->twin)
 		return false;
 	madvise(ts->twin, ts->twin_len, MADV_UNMERGEABLE);
+	for (i = 0; i < ts->len / ps; i++)
+		snprintf(ts->view + i * ps, 48, "pinsuite page %zu", i);
 	memcpy(ts->twin, ts->view, ts->len);
 	if (madvise(ts->twin, ts->twin_len, MADV_MERGEABLE) ||
 	    madvise(ts->view, ts->len, MADV_MERGEABLE))
 		return false;
-	merged = !ksm_wait_merged(ts->view, KSM_SCANS);
+	merged = !ksm_wait_merged(ts->view, ts->twin, 1, KSM_SCANS);
 	ksft_print_msg("KSM once unpinned: %s\n", merged ? "merged" : "not merged");
 	madvise(ts->view, ts->len, MADV_UNMERGEABLE);
 	return merged;
