@@ -164,6 +164,14 @@ export PINSUITE_DISK_DIRS="$DISK_DIRS"
 export HOME=/tmp TMPDIR=/tmp
 
 cd "$VM_SUITE_DIR" || info "no suite directory $VM_SUITE_DIR"
+# The machine-readable results: run_tests.sh --json into the guest's /tmp
+# (a runner from before --json gets none), sent to the host after the run.
+JSON=/tmp/pinsuite-results.json
+if grep -q -e '--json' ./run_tests.sh 2>/dev/null; then
+	set -- --json "$JSON" "$@"
+else
+	JSON=
+fi
 ctl taint-before "$(cat /proc/sys/kernel/tainted)"
 echo "pinsuite-vm: suite start" >/dev/kmsg
 ctl suite-start
@@ -175,6 +183,16 @@ ctl rc "$rc"
 ctl dmesg-begin
 dmesg >&3
 ctl dmesg-end
+# The JSON Lines, one control line each, framed so that the host can tell
+# a complete copy from a guest that died while sending it.  (JSON escapes
+# every control character: a record never spans two lines.)
+if [ -n "$JSON" ] && [ -f "$JSON" ]; then
+	ctl json-begin
+	sed -e '/^[[:space:]]*$/d' -e "s/^/$MARK json /" "$JSON" >&3
+	ctl json-end "$(grep -c -v '^[[:space:]]*$' "$JSON")"
+else
+	ctl json-none
+fi
 ctl end
 sync
 exec 3>&-

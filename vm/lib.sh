@@ -346,14 +346,15 @@ vm_results_field() {
 			val=${val# }
 			found=0
 		fi
-	done <"$1"
+	done < <(grep -aF -- "$VM_MARK $2" "$1")
 	[ $found -eq 0 ] && printf '%s\n' "$val"
 	return $found
 }
 
 # vm_results_part FILE IN_DMESG: with 0, the suite's own output (every line
 # that is not a control line and not inside the dmesg dump); with 1, the
-# guest's dmesg as dumped after the suite.
+# guest's dmesg as dumped after the suite.  (The JSON Lines the guest sends
+# after the suite, thousands of long control lines, are dropped first.)
 vm_results_part() {
 	local line in_dmesg=0
 	while IFS= read -r line; do
@@ -364,11 +365,42 @@ vm_results_part() {
 		"$VM_MARK"*) ;;
 		*) [ $in_dmesg -ne "$2" ] || printf '%s\n' "$line" ;;
 		esac
-	done <"$1"
+	done < <(grep -av -- "^$VM_MARK json " "$1")
 }
 
 vm_results_suite() { vm_results_part "$1" 0; }
 vm_results_dmesg() { vm_results_part "$1" 1; }
+
+# vm_results_json FILE: the JSON Lines the guest sent after the suite (the
+# payload of its "json" control lines), as far as they arrived.  True when
+# they arrived whole: "json-end COUNT" came, after COUNT of them.
+vm_results_json() {
+	local end
+	[ -f "$1" ] || return 1
+	grep -a -- "^$VM_MARK json " "$1" | tr -d '\r' | sed "s/^$VM_MARK json //"
+	end=$(vm_results_field "$1" json-end) || return 1
+	[ "$end" = "$(grep -c -a -- "^$VM_MARK json " "$1")" ]
+}
+
+# vm_results_json_state FILE: what became of the guest's JSON Lines.
+vm_results_json_state() {
+	local n end
+	n=$(grep -c -a -- "^$VM_MARK json " "$1" 2>/dev/null)
+	n=${n:-0}
+	if end=$(vm_results_field "$1" json-end); then
+		if [ "$end" = "$n" ]; then
+			echo "whole, $n lines"
+		else
+			echo "the guest sent $end lines, $n arrived"
+		fi
+	elif vm_results_field "$1" json-begin >/dev/null; then
+		echo "the guest stopped while sending them; $n lines arrived"
+	elif vm_results_field "$1" json-none >/dev/null; then
+		echo "the guest's run_tests.sh wrote none (no --json?)"
+	else
+		echo "none arrived: the guest did not get to the end of the suite"
+	fi
+}
 
 # ---------------------------------------------------------------------------
 # dmesg and taint

@@ -60,6 +60,12 @@ Options:
   --hugepages-1g N  1 GiB hugetlb pages reserved at boot (default $HUGE_1G)
   --channel C       results channel: auto, ttyS1 or hvc0 (default auto)
   --append ARGS     extra kernel command line arguments
+  --json FILE       write the guest's JSON Lines results (run_tests.sh
+                    --json) to FILE: all of them, or what arrived when the
+                    guest died
+  --junit FILE      write JUnit XML to FILE (tools/pinsuite-report junit; needs
+                    python3): from the JSON results, from the suite's TAP when
+                    the JSON did not arrive whole; with "Kernel stays untainted"
   --keep            keep the work directory (initramfs, disks, logs)
   --workdir DIR     use DIR as the work directory (implies --keep)
   -v, --verbose     show the guest console on stderr while it runs
@@ -109,6 +115,8 @@ KEEP=0
 WORKDIR=
 VERBOSE=0
 KERNEL=
+JSON_OUT=
+JUNIT_OUT=
 SUITE_ARGS=()
 
 bad_usage() {
@@ -158,6 +166,10 @@ while [ $# -gt 0 ]; do
 	--hugepages-1g) need_arg "$@"; HUGE_1G=$2; shift ;;
 	--channel) need_arg "$@"; CHANNEL=$2; shift ;;
 	--append) need_arg "$@"; APPEND=$2; shift ;;
+	--json) need_arg "$@"; JSON_OUT=$2; shift ;;
+	--json=*) JSON_OUT=${1#*=} ;;
+	--junit) need_arg "$@"; JUNIT_OUT=$2; shift ;;
+	--junit=*) JUNIT_OUT=${1#*=} ;;
 	--keep) KEEP=1 ;;
 	--workdir) need_arg "$@"; WORKDIR=$2; KEEP=1; shift ;;
 	-v | --verbose) VERBOSE=1 ;;
@@ -191,6 +203,16 @@ if [ -n "$CASE_RE" ]; then
 	[[ x =~ $CASE_RE ]]
 	[ $? -le 1 ] || bad_usage "bad --case regex: $CASE_RE"
 fi
+REPORT=$REPO/tools/pinsuite-report
+if [ -n "$JUNIT_OUT" ]; then
+	command -v python3 >/dev/null 2>&1 || bad_usage "--junit needs python3"
+	[ -f "$REPORT" ] || bad_usage "--junit needs $REPORT"
+fi
+# Output files are made (empty) now: a bad path is a usage error, and a
+# run that never gets to write them leaves no stale results behind.
+for f in "$JSON_OUT" "$JUNIT_OUT"; do
+	[ -z "$f" ] || : 2>/dev/null >"$f" || bad_usage "cannot write $f"
+done
 KIND=$(vm_kernel_kind "$KERNEL")
 [ "$KIND" != unknown ] || bad_usage "not a bzImage, kernel tree, .deb or linux-image package: $KERNEL"
 [ "$BUILD" = 0 ] || [ "$KIND" = srcdir ] || [ "$KIND" = builddir ] ||
@@ -212,7 +234,109 @@ finish_early() {
 	echo "1..0"
 	echo "Bail out! $*"
 	log "$*"
+	RUN_VERDICT=error RUN_WHY="could not test: $*"
+	write_results || :
 	exit "$(vm_exit_code "$state" "" 0 "$BISECT")"
+}
+
+# ---------------------------------------------------------------------------
+# --json and --junit.  The guest sends its JSON Lines after the suite,
+# framed by json-begin and "json-end COUNT"; they are whole when COUNT lines
+# arrived.  --json gets a copy of what arrived.  JUnit comes from them when
+# whole, else from the suite's TAP (what the guest printed before it died),
+# and has the harness's own results too: "Kernel stays untainted", and
+# "pinsuite" as an error when the suite did not run to its end.
+
+RUN_VERDICT=	# error when the suite did not run to its end
+RUN_WHY=
+UT_VERDICT=	# the verdict of "Kernel stays untainted" ...
+UT_WHY=		# ... and why, when it failed or was skipped
+
+# json_str TEXT: TEXT as a JSON string.
+json_str() {
+	local s
+	s=$(printf '%s' "$1" | tr -d '\000-\010\013-\037' | tr '\t\n' '  ')
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# vm_record NAME VERDICT WHY: a case record of the harness (binary "vm").
+vm_record() {
+	printf '{"type":"case","binary":"vm","name":%s,"property":%s,"verdict":"%s","reason":%s,"diagnosis":%s}\n' \
+		"$(json_str "$1")" "$(json_str "$1")" "$2" \
+		"$(json_str "$([ "$2" = skip ] && printf '%s' "$3")")" \
+		"$(json_str "$([ "$2" != skip ] && printf '%s' "$3")")"
+}
+
+BOOTED=0	# 1 once QEMU ran: $W/results.log is this run's
+
+write_results() {
+	local src ok=0 v whole=0 res=/nonexistent W=${W:-}
+	local -A cnt=([pass]=0 [fail]=0 [xfail]=0 [xpass]=0 [skip]=0 [error]=0)
+	[ -n "$JSON_OUT$JUNIT_OUT" ] || return 0
+	# Before a work directory exists (finish_early), a scratch one.
+	if [ -z "$W" ] || [ ! -d "$W" ]; then
+		W=$(mktemp -d "${TMPDIR:-/tmp}/pinsuite-vm.XXXXXX") || return 1
+		write_results
+		ok=$?
+		rm -rf "$W"
+		return "$ok"
+	fi
+	[ "$BOOTED" = 0 ] || res=$W/results.log
+	if [ -f "$res" ]; then
+		vm_results_json "$res" >"$W/results.json" && whole=1
+		[ "$whole" = 1 ] || log "JSON results: $(vm_results_json_state "$res")"
+	else
+		: >"$W/results.json"
+	fi
+	if [ -n "$JSON_OUT" ]; then
+		cp "$W/results.json" "$JSON_OUT" || {
+			log "cannot write --json $JSON_OUT"
+			ok=1
+		}
+	fi
+	[ -n "$JUNIT_OUT" ] || return "$ok"
+	src=$W/results.json
+	if [ "$whole" = 0 ]; then
+		src=$W/suite-tap.json
+		: >"$src"
+		if [ -f "$res" ]; then
+			vm_results_suite "$res" >"$W/suite.tap"
+			grep -qE '^(# )*(not )?ok [0-9]' "$W/suite.tap" &&
+				python3 "$REPORT" json "$W/suite.tap" -o "$src" 2>>"$W/report.err"
+		fi
+	fi
+	{
+		cat "$src"
+		# The kernel's name: the guest's records have it (uname -r), else
+		# the one run.sh found.
+		if [ -s "$src" ]; then
+			printf '{"type":"run","binary":"vm"}\n'
+		else
+			printf '{"type":"run","binary":"vm","kernel":%s,"host":"vm"}\n' \
+				"$(json_str "${RELEASE:-unknown}")"
+		fi
+		if [ -n "$RUN_VERDICT" ]; then
+			vm_record pinsuite "$RUN_VERDICT" "$RUN_WHY"
+			cnt[$RUN_VERDICT]=$((cnt[$RUN_VERDICT] + 1))
+		fi
+		if [ -n "$UT_VERDICT" ]; then
+			vm_record "Kernel stays untainted" "$UT_VERDICT" "$UT_WHY"
+			cnt[$UT_VERDICT]=$((cnt[$UT_VERDICT] + 1))
+		fi
+		printf '{"type":"totals","binary":"vm"'
+		for v in pass fail xfail xpass skip error; do
+			printf ',"%s":%d' "$v" "${cnt[$v]}"
+		done
+		printf '}\n'
+	} >"$W/junit-in.json"
+	if ! python3 "$REPORT" junit "$W/junit-in.json" -o "$JUNIT_OUT" 2>>"$W/report.err"; then
+		sed 's/^/pinsuite-vm: /' "$W/report.err" >&2
+		log "cannot write --junit $JUNIT_OUT"
+		return 1
+	fi
+	return "$ok"
 }
 
 if [ -n "$WORKDIR" ]; then
@@ -685,7 +809,7 @@ run_vm() {
 	echo >>"$W/qemu.cmd"
 	: >"$W/results.log"
 	: >"$W/console.log"
-	T_BOOT='' T_SUITE='' T_END='' BOOT_KILLED=0 NLINES=0 IN_DMESG=0
+	T_BOOT='' T_SUITE='' T_END='' BOOT_KILLED=0 NLINES=0 IN_DMESG=0 BOOTED=1
 	exec 5>"$W/stamps.log"	# arrival time of every results line (vm/bench.sh)
 	T_VM=$EPOCHREALTIME
 	timeout -k 5 "$TIMEOUT" "${Q[@]}" </dev/null >"$W/qemu.log" 2>&1 &
@@ -806,13 +930,15 @@ done)
 	case $STATE in
 	envboot | qemufail)
 		ENVFAIL="could not test: $why"
-		echo "# vm: environment failure, not the kernel's: $why; $AGAIN"
+		RUN_WHY="environment failure, not the kernel's: $why; $AGAIN"
 		;;
-	noboot) echo "# vm: kernel failure: $why; $AGAIN" ;;
-	noresult) echo "# vm: kernel failure: timed out after ${TIMEOUT}s before the suite printed any result; not retried (the suite had started)" ;;
-	timeout) echo "# vm: kernel failure: timed out after ${TIMEOUT}s while the suite ran; not retried (results had started)" ;;
-	*) echo "# vm: kernel failure: the guest died while the suite ran (QEMU exit $QRC); not retried (results had started)" ;;
+	noboot) RUN_WHY="kernel failure: $why; $AGAIN" ;;
+	noresult) RUN_WHY="kernel failure: timed out after ${TIMEOUT}s before the suite printed any result; not retried (the suite had started)" ;;
+	timeout) RUN_WHY="kernel failure: timed out after ${TIMEOUT}s while the suite ran; not retried (results had started)" ;;
+	*) RUN_WHY="kernel failure: the guest died while the suite ran (QEMU exit $QRC); not retried (results had started)" ;;
 	esac
+	echo "# vm: $RUN_WHY"
+	RUN_VERDICT=error
 	grep -v '^[[:space:]]*$' "$W/qemu.log" | tail -n 5 | sed 's/^/# qemu: /'
 	tr -d '\r' <"$W/console.log" | tail -n 40 | sed 's/^/# console: /'
 	[ -n "$ENVFAIL" ] || echo "not ok 1 $RELEASE: pinsuite"
@@ -838,20 +964,25 @@ if [ -n "$TB" ] && [ -n "$TA" ]; then
 	if [ "$new" != 0 ]; then
 		echo "# taint: $TB -> $TA during the suite; new: $(vm_taint_letters "$new")"
 		TAINTED=1
+		UT_WHY="taint: $TB -> $TA during the suite; new: $(vm_taint_letters "$new")"
 	fi
 fi
 if [ -z "$ENVFAIL" ] && bad=$(vm_dmesg_first_bad <"$W/dmesg.window"); then
 	echo "# first bad kernel message: $bad"
 	TAINTED=1
+	UT_WHY="${UT_WHY:+$UT_WHY; }first bad kernel message: $bad"
 fi
 if [ -n "$ENVFAIL" ]; then
 	:
 elif [ "$TAINTED" = 1 ]; then
 	echo "not ok 2 $RELEASE: Kernel stays untainted"
+	UT_VERDICT=fail
 elif [ -z "$TA" ]; then
 	echo "ok 2 $RELEASE: Kernel stays untainted # SKIP the guest did not report its taint"
+	UT_VERDICT=skip UT_WHY="the guest did not report its taint"
 else
 	echo "ok 2 $RELEASE: Kernel stays untainted"
+	UT_VERDICT=pass
 fi
 [ "$IGNORE_TAINT" = 0 ] || TAINTED=0
 
@@ -861,6 +992,10 @@ echo "# timing: prepare $(el "$T_START" "$T_PROBE")s probe ${PROBE_SECS}s" \
 	"vm $(el "$T_PREP" "$T_EXIT")s total $(el "$T_START" "$T_EXIT")s"
 
 EXIT=$(vm_exit_code "$STATE" "$VERDICT_RC" "$TAINTED" "$BISECT" "$BOOT_CRASH_BAD")
+# Results that could not be written must not look like a pass.
+if ! write_results && [ "$EXIT" = 0 ]; then
+	EXIT=$(vm_exit_code prepfail "" 0 "$BISECT")
+fi
 [ "$BISECT" = 0 ] || echo "# bisect: state $STATE, suite exit ${SUITE_RC:--}, tainted $TAINTED -> exit $EXIT"
 # TAP's word for "this run could not go on": the environment, not the kernel.
 [ -z "$ENVFAIL" ] || echo "Bail out! $ENVFAIL"

@@ -309,6 +309,226 @@ suite_only() {
 ok "suite output without control lines or dmesg" suite_only
 ok "dmesg dump between its markers" eq 8 "$(vm_results_dmesg "$FIX/results-pass.log" | wc -l)"
 
+# The guest's JSON Lines, sent after the suite as "json" control lines.
+json_whole() {
+	vm_results_json "$FIX/results-json.log" >"$T/j" || return 1
+	eq 10 "$(wc -l <"$T/j")" && grep -q '^{"type":"run","binary":"cow",' "$T/j" &&
+		eq '{"type":"totals","binary":"vfio_pin","pass":1,"fail":1,"xfail":0,"xpass":0,"skip":1,"error":0,"exit":1}' "$(tail -n 1 "$T/j")" &&
+		eq "whole, 10 lines" "$(vm_results_json_state "$FIX/results-json.log")"
+}
+ok "JSON Lines from the results channel, whole when json-end counts them all" json_whole
+json_cut() {
+	! vm_results_json "$FIX/results-json-cut.log" >"$T/j" &&
+		eq 5 "$(wc -l <"$T/j")" && grep -q '^{"type":"totals","binary":"cow","pass":2,"fa$' "$T/j" &&
+		eq "the guest stopped while sending them; 5 lines arrived" \
+			"$(vm_results_json_state "$FIX/results-json-cut.log")"
+}
+ok "JSON Lines of a guest that died while sending them: what arrived, not whole" json_cut
+json_none() {
+	! vm_results_json "$FIX/results-pass.log" >"$T/j" && [ ! -s "$T/j" ] &&
+		eq "none arrived: the guest did not get to the end of the suite" \
+			"$(vm_results_json_state "$FIX/results-pass.log")" &&
+		printf '%s\n' "$VM_MARK rc 0" "$VM_MARK json-none" >"$T/jn" &&
+		eq "the guest's run_tests.sh wrote none (no --json?)" "$(vm_results_json_state "$T/jn")" &&
+		printf '%s\n' "$VM_MARK json-begin" "$VM_MARK json {}" "$VM_MARK json-end 2" >"$T/jn" &&
+		! vm_results_json "$T/jn" >/dev/null &&
+		eq "the guest sent 2 lines, 1 arrived" "$(vm_results_json_state "$T/jn")"
+}
+ok "JSON Lines: none sent, none written, a count that does not match" json_none
+json_tap() {
+	vm_results_suite "$FIX/results-json.log" >"$T/s" &&
+		! grep -q -e '@@pinsuite' -e '"type"' "$T/s" &&
+		eq "TAP version 13" "$(head -n 1 "$T/s")" &&
+		eq "# pinsuite cases: pass:3 fail:2 xfail:0 skip:1" "$(tail -n 1 "$T/s")" &&
+		eq "" "$(vm_results_dmesg "$FIX/results-json.log" | grep '"type"')" &&
+		eq 1 "$(vm_results_field "$FIX/results-json.log" rc)"
+}
+ok "the JSON Lines stay out of the suite's TAP, the dmesg and the control fields" json_tap
+# The guest's side: init.sh's sending code under busybox sh, back through
+# the host's parser, gives the guest's file unchanged.
+guest_json() {
+	local code
+	code=$(sed -n '/^# The JSON Lines, one control line each/,/^fi$/p' "$REPO/vm/init.sh")
+	[ -n "$code" ] || { echo "no JSON sending code in vm/init.sh"; return 1; }
+	vm_results_json "$FIX/results-json.log" >"$T/guest.json"
+	printf '\n  \n' >>"$T/guest.json"	# blank lines are not records
+	busybox sh -c "MARK='$VM_MARK'; JSON='$T/guest.json'; ctl() { echo \"\$MARK \$*\" >&3; }
+$code" 3>"$T/chan" || return 1
+	vm_results_json "$T/chan" >"$T/back.json" || { cat "$T/chan"; return 1; }
+	vm_results_json "$FIX/results-json.log" | cmp - "$T/back.json" &&
+		eq "$VM_MARK json-begin" "$(head -n 1 "$T/chan")" &&
+		eq "$VM_MARK json-end 10" "$(tail -n 1 "$T/chan")" &&
+		busybox sh -c "MARK='$VM_MARK'; JSON=; ctl() { echo \"\$MARK \$*\" >&3; }
+$code" 3>"$T/chan" && eq "$VM_MARK json-none" "$(cat "$T/chan")"
+}
+if have busybox; then
+	ok "init.sh sends its JSON Lines framed; the host gets them back unchanged" guest_json
+else
+	skip "init.sh sends its JSON Lines framed" "no busybox"
+fi
+
+# ---------------------------------------------------------------------------
+# CI expectations: tools/pinsuite-report expect over JSON results
+
+REPORT=$REPO/tools/pinsuite-report
+EXP=$FIX/expectations
+expect() { # KERNEL JSON [EXPECTATIONS]: its output in $T/e, its status in ERC
+	python3 "$REPORT" expect "${3:-$EXP}" "$1" "$2" >"$T/e" 2>&1
+	ERC=$?
+}
+# JSON of the fixture run with CHANGE applied (a sed script).
+jvariant() { # CHANGE OUT
+	vm_results_json "$FIX/results-json.log" | sed -e "$1" >"$2"
+}
+if have python3; then
+	vm_results_json "$FIX/results-json.log" >"$T/r.json"
+	vm_results_json "$FIX/results-json-pass.log" >"$T/p.json"
+	exp_clean() {
+		expect clean "$T/p.json" && eq 0 "$ERC" &&
+			grep -qx '# expectations of clean met' "$T/e" &&
+			expect clean "$T/r.json" && eq 1 "$ERC" &&
+			grep -q '^# unexpected failure: Longterm R/O pin is reliable: GUP, write after pin, memfd with 2048 kB shmem folios (MAP_PRIVATE) \[cow\]: fail: the pin never returned: 120000 faults in 5 s (HINT: kernel may lack "mm: do not install PMD mappings' "$T/e" &&
+			eq 2 "$(grep -c '^# unexpected failure: ' "$T/e")" &&
+			grep -qx '# expectations of clean NOT met: 0 missing items, 2 unexpected failures' "$T/e"
+	}
+	ok "expect: a kernel without rules passes only with no failure at all, each one named" exp_clean
+	exp_nosection() {
+		expect not-in-the-file "$T/r.json" && eq 1 "$ERC" &&
+			grep -q '^# not-in-the-file has no section in ' "$T/e" &&
+			expect not-in-the-file "$T/p.json" && eq 0 "$ERC"
+	}
+	ok "expect: a kernel the file does not name is judged as one without rules" exp_nosection
+	exp_mustfail() {
+		expect pmdbug "$T/r.json" && eq 0 "$ERC" &&
+			grep -qF '# matched: must-fail access=R/O backing=memfd with 2048 kB shmem folios (MAP_PRIVATE) hint~do not install PMD mappings: all 2 ran cases failed, each with the hint' "$T/e" &&
+			eq 2 "$(grep -c '^#   failed as expected: ' "$T/e")" &&
+			expect pmdbug-too "$T/r.json" && eq 0 "$ERC"
+	}
+	ok "expect: must-fail met: every R/O case of the backing failed, with the hint" exp_mustfail
+	exp_mustfail_pass() {
+		# The VFIO R/O case passes: the rule wants every one of them.
+		jvariant '/"num":1,"name":"Longterm R\/O pin is reliable: VFIO/s/"verdict":"fail"/"verdict":"pass"/
+			/"type":"totals","binary":"vfio_pin"/s/"pass":1,"fail":1/"pass":2,"fail":0/' "$T/v.json"
+		expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
+			grep -qF '# MISSING: must-fail access=R/O backing=memfd with 2048 kB shmem folios (MAP_PRIVATE) hint~do not install PMD mappings: 1 of 2 ran cases failed as expected (0 skipped)' "$T/e" &&
+			grep -q '^#   Longterm R/O pin is reliable: VFIO type1 DMA read, .*\[vfio_pin\] did not fail: pass' "$T/e" &&
+			grep -qx '# expectations of pmdbug NOT met: 1 missing item, 0 unexpected failures' "$T/e"
+	}
+	ok "expect: must-fail not met when one matching case passes" exp_mustfail_pass
+	exp_mustfail_hint() {
+		jvariant '/"num":2,"name":"Longterm R\/O pin is reliable: GUP,/s/do not install PMD mappings/something else/' "$T/v.json"
+		expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
+			grep -q '^#   Longterm R/O pin is reliable: GUP, .*\[cow\] failed without the hint hint~do not install PMD mappings (HINT: kernel may lack "mm: something else' "$T/e"
+	}
+	ok "expect: must-fail not met when a case fails without the hint" exp_mustfail_hint
+	exp_mustfail_skip() {
+		jvariant '/"backing":"memfd with 2048 kB shmem folios (MAP_PRIVATE)"/s/"verdict":"[a-z]*"/"verdict":"skip"/
+			/"type":"totals","binary":"cow"/s/"pass":2,"fail":1,"xfail":0,"xpass":0,"skip":0/"pass":1,"fail":0,"xfail":0,"xpass":0,"skip":2/
+			/"type":"totals","binary":"vfio_pin"/s/"pass":1,"fail":1,"xfail":0,"xpass":0,"skip":1/"pass":0,"fail":0,"xfail":0,"xpass":0,"skip":3/' "$T/v.json"
+		expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
+			grep -qF '# MISSING: must-fail access=R/O backing=memfd with 2048 kB shmem folios (MAP_PRIVATE) hint~do not install PMD mappings: all 2 matching cases skipped' "$T/e" &&
+			expect pmdbug "$T/p.json" && eq 1 "$ERC"
+	}
+	ok "expect: must-fail not met when every matching case skipped, or none failed" exp_mustfail_skip
+	exp_mustfail_rw() {
+		# A R/W pin of that backing fails: not covered by the R/O rule.
+		jvariant '/"access":"R\/W"/s/"verdict":"pass"/"verdict":"fail"/
+			/"type":"totals","binary":"vfio_pin"/s/"pass":1,"fail":1/"pass":0,"fail":2/' "$T/v.json"
+		expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
+			grep -q '^# unexpected failure: Longterm R/W pin is reliable: VFIO type1 DMA write, write after pin, memfd with 2048 kB shmem folios (MAP_PRIVATE) \[vfio_pin\]: fail$' "$T/e"
+	}
+	ok "expect: a R/W failure on the must-fail backing is unexpected" exp_mustfail_rw
+	exp_mayfail() {
+		expect revert "$T/r.json" && eq 0 "$ERC" &&
+			grep -q '^# matched: must-fail-name Longterm R/O pin is reliable: GUP, write after pin, memfd with 2048 kB shmem folios (MAP_PRIVATE) hint~PMD mappings: failed, with the hint$' "$T/e" &&
+			grep -q '^# matched: may-fail access=R/O .*: 2 failures allowed (2 ran, 1 skipped)$' "$T/e" &&
+			jvariant '/"backing":"anon base page"/s/"verdict":"pass"/"verdict":"fail"/
+				/"type":"totals","binary":"cow"/s/"pass":2,"fail":1/"pass":1,"fail":2/' "$T/v.json" &&
+			expect revert "$T/v.json" && eq 1 "$ERC" &&
+			grep -q '^# unexpected failure: Longterm R/O pin is reliable: GUP, write after pin, anon base page \[cow\]' "$T/e"
+	}
+	ok "expect: may-fail allows its failures; anon memory outside it may not fail" exp_mayfail
+	exp_byname() {
+		expect byname "$T/r.json" && eq 1 "$ERC" &&
+			grep -q '^# MISSING: must-fail-name Longterm R/O pin is reliable: VFIO type1 DMA read, write after pin, shared zeropage: all 1 matching cases skipped$' "$T/e" &&
+			jvariant 's/"name":"Longterm R\/O pin is reliable: GUP, write after pin, anon base page"/"name":"renamed"/' "$T/v.json" &&
+			expect revert "$T/v.json" && eq 0 "$ERC" &&
+			printf '%s\n' 'kernel k' 'must-fail-name no such case' >"$T/exp" &&
+			expect k "$T/r.json" "$T/exp" && eq 1 "$ERC" &&
+			grep -q '^# MISSING: must-fail-name no such case: no such case$' "$T/e"
+	}
+	ok "expect: must-fail-name wants that case to have run and failed" exp_byname
+	exp_unfinished() {
+		jvariant '/"type":"totals","binary":"vfio_pin"/d' "$T/v.json"
+		expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
+			grep -q '^# MISSING: the suite did not run to its end: vfio_pin: no totals record' "$T/e" &&
+			jvariant '/"type":"case","binary":"cow","num":1,/d' "$T/v.json" &&
+			expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
+			grep -q '^# MISSING: the results are not whole: cow: its totals record says pass:2 ' "$T/e" &&
+			vm_results_json "$FIX/results-json-cut.log" >"$T/v.json"
+		expect clean "$T/v.json" && eq 1 "$ERC" &&
+			grep -q '^# MISSING: the suite did not run to its end: cow: no totals record' "$T/e"
+	}
+	ok "expect: a binary without its totals record did not run to its end" exp_unfinished
+	exp_tap() {
+		vm_results_suite "$FIX/results-json.log" >"$T/r.tap"
+		expect clean "$T/r.tap" && eq 1 "$ERC" &&
+			grep -q '^# the input is TAP, not JSON' "$T/e" &&
+			eq 2 "$(grep -c '^# unexpected failure: ' "$T/e")"
+	}
+	ok "expect: TAP input (a guest that died before its JSON): failures still named" exp_tap
+	exp_bad() {
+		local f bad=0
+		for f in 'kernel' 'must-fail access=R/O' $'kernel k\nfail-sometimes access=R/O' \
+			$'kernel k\nmust-fail colour=red' $'kernel k\nmust-fail backing~(' \
+			$'kernel k\nmay-fail R/O' $'kernel k\nmust-fail hint~x' $'kernel k\nmust-fail access='; do
+			printf '%s\n' "$f" >"$T/exp"
+			python3 "$REPORT" expect "$T/exp" k "$T/r.json" >"$T/e" 2>&1
+			if [ $? != 2 ] || ! grep -q "$T/exp:[0-9]" "$T/e"; then
+				echo "accepted: $f"
+				cat "$T/e"
+				bad=1
+			fi
+		done
+		python3 "$REPORT" expect "$EXP" >/dev/null 2>&1
+		[ $? = 2 ] || bad=1
+		return "$bad"
+	}
+	ok "expect: a bad expectations file or command line is exit 2, naming the line" exp_bad
+	# The real file: it parses, and its kernels are exactly those of vm/ci.sh.
+	exp_real() {
+		local file ci
+		file=$(python3 "$REPORT" expect --kernels "$REPO/vm/expectations" | cut -f1 | sort | tr '\n' ' ') || return 1
+		ci=$(sed -n '/^KERNELS=(/,/^)/s/^[[:space:]]*"\([^|]*\)|.*/\1/p' "$REPO/vm/ci.sh" | sort | tr '\n' ' ')
+		python3 "$REPORT" expect --kernels "$REPO/vm/expectations" >"$T/k" || return 1
+		eq "$ci" "$file" && grep -qx $'pmdfix\t0' "$T/k" && grep -qx $'pmdfix-mock\t0' "$T/k" &&
+			expect pintest-6.12 "$T/r.json" "$REPO/vm/expectations" && eq 0 "$ERC" &&
+			expect pmdfix "$T/r.json" "$REPO/vm/expectations" && eq 1 "$ERC"
+	}
+	ok "vm/expectations parses and has a section for each vm/ci.sh kernel, no other" exp_real
+	exp_names() {
+		# Every must-fail-name of vm/expectations is a case of the suite.
+		local n missing=0 list
+		list=$(PINSUITE_IN_VM=1 OUTPUT=$BINDIR "$REPO/run_tests.sh" -l 2>/dev/null)
+		[ -n "$list" ] || { echo "run_tests.sh -l listed nothing"; return 1; }
+		while IFS= read -r n; do
+			grep -qxF -- "$n" <<<"$list" || { echo "no such case: $n"; missing=1; }
+		done < <(sed -n 's/^must-fail-name \(.*\) hint[=~].*/\1/p; t; s/^must-fail-name //p' "$REPO/vm/expectations")
+		return "$missing"
+	}
+	BINDIR=${OUTPUT:-$REPO}
+	if [ -x "$BINDIR/cow" ] && [ -x "$BINDIR/gup_longterm" ] && [ -x "$BINDIR/vfio_pin" ] &&
+		[ -x "$BINDIR/iouring_pin" ]; then
+		ok "every must-fail-name in vm/expectations names a case the binaries list" exp_names
+	else
+		skip "every must-fail-name in vm/expectations names a case the binaries list" "binaries not built"
+	fi
+else
+	for i in $(seq 14); do
+		skip "CI expectations $i" "no python3"
+	done
+fi
+
 # ---------------------------------------------------------------------------
 # dmesg scanning and taint
 
@@ -705,8 +925,142 @@ if [ "$can_e2e" = 1 ]; then
 	else
 		skip "end to end: a .deb kernel brings its decompressed modules" "no fake .deb"
 	fi
+
+	# --json and --junit: the guest's JSON Lines, whole or as far as they came.
+	junit_sum() { # FILE: "tests failures errors skipped" and one line per testcase
+		python3 -c 'import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+print(r.get("tests"), r.get("failures"), r.get("errors"), r.get("skipped"))
+for s in r.iter("testsuite"):
+    for c in s.iter("testcase"):
+        v = "fail" if c.find("failure") is not None else "error" if c.find("error") is not None else "skip" if c.find("skipped") is not None else "pass"
+        print(s.get("name"), v, c.get("name"))' "$1"
+	}
+	if have python3; then
+		fake_run "$FIX/results-json.log" "" 0 --json "$T/o.json" --junit "$T/o.xml" "$T/bzImage-6.99.0-fake"
+		cp "$T/run.out" "$T/with.out"
+		e2e_json() {
+			eq 1 "$RC" && vm_results_json "$FIX/results-json.log" | cmp - "$T/o.json" &&
+				junit_sum "$T/o.xml" >"$T/sum" && eq "7 2 0 1" "$(head -n 1 "$T/sum")" &&
+				grep -qx 'vm pass Kernel stays untainted' "$T/sum" &&
+				grep -qx 'vfio_pin skip Longterm R/O pin is reliable: VFIO type1 DMA read, write after pin, shared zeropage' "$T/sum" &&
+				grep -q 'property name="input" value="json"' "$T/o.xml" &&
+				! grep -q 'JSON results' "$T/run.err"
+		}
+		ok "end to end: --json is the guest's JSON Lines, --junit made from them, with the taint check" e2e_json
+		fake_run "$FIX/results-json.log" "" 0 "$T/bzImage-6.99.0-fake"
+		e2e_json_tap() {
+			grep -v '^# timing: ' "$T/with.out" >"$T/a" && grep -v '^# timing: ' "$T/run.out" >"$T/b" &&
+				cmp "$T/a" "$T/b" && ! grep -q -e '@@pinsuite' -e '"type":' "$T/run.out" &&
+				grep -qx '# # not ok 2 Longterm R/O pin is reliable: GUP, write after pin, memfd with 2048 kB shmem folios (MAP_PRIVATE) # the pin never returned: 120000 faults in 5 s; kernel may lack "mm: do not install PMD mappings when handling a COW fault" (Zhang Yi, 2025)' "$T/run.out" &&
+				grep -qx 'not ok 1 6.99.0-fake: pinsuite' "$T/run.out"
+		}
+		ok "end to end: the TAP is the same with and without --json/--junit, no JSON in it" e2e_json_tap
+		fake_run "$FIX/results-json-cut.log" "" 0 --json "$T/o.json" --junit "$T/o.xml" "$T/bzImage-6.99.0-fake"
+		e2e_json_cut() {
+			eq 1 "$RC" && eq 5 "$(wc -l <"$T/o.json")" &&
+				grep -q 'JSON results: the guest stopped while sending them; 5 lines arrived' "$T/run.err" &&
+				junit_sum "$T/o.xml" >"$T/sum" && eq "7 2 0 1" "$(head -n 1 "$T/sum")" &&
+				grep -q 'property name="input" value="tap"' "$T/o.xml" &&
+				grep -qx 'vm pass Kernel stays untainted' "$T/sum"
+		}
+		ok "end to end: guest dies while sending its JSON -> --json what arrived, --junit from the TAP" e2e_json_cut
+		fake_run "$FIX/results-crash.log" "$FIX/console-crash.log" 0 --json "$T/o.json" --junit "$T/o.xml" "$T/bzImage-6.99.0-fake"
+		e2e_json_crash() {
+			eq 1 "$RC" && [ -f "$T/o.json" ] && [ ! -s "$T/o.json" ] &&
+				grep -q 'JSON results: none arrived' "$T/run.err" &&
+				junit_sum "$T/o.xml" >"$T/sum" &&
+				grep -qx 'cow pass No leak from parent into child: fork(), parent writes, anon base page' "$T/sum" &&
+				grep -qx 'cow error No leak from parent into child: fork(), parent writes, THP (2048 kB)' "$T/sum" &&
+				grep -qx 'vm error pinsuite' "$T/sum" && grep -qx 'vm fail Kernel stays untainted' "$T/sum" &&
+				grep -q 'kernel failure: the guest died while the suite ran' "$T/o.xml"
+		}
+		ok "end to end: guest dies mid-suite -> --json empty, --junit from the TAP it printed" e2e_json_crash
+		FAKE_STDERR="qemu-system-x86_64: -device edu: 'edu' is not a valid device model name" \
+			fake_run "" "" 1 --json "$T/o.json" --junit "$T/o.xml" "$T/bzImage-6.99.0-fake"
+		e2e_json_env() {
+			eq 3 "$RC" && [ ! -s "$T/o.json" ] && junit_sum "$T/o.xml" >"$T/sum" &&
+				eq "1 0 1 0" "$(head -n 1 "$T/sum")" && grep -qx 'vm error pinsuite' "$T/sum" &&
+				grep -q "environment failure, not the kernel.s: QEMU failed to start" "$T/o.xml"
+		}
+		ok "end to end: QEMU fails on both boots -> --junit says so as an error" e2e_json_env
+		fake_run "$FIX/results-pass.log" "" 0 --require CONFIG_GUP_TEST --json "$T/o.json" \
+			--junit "$T/o.xml" "$T/bzImage-6.99.0-fake"
+		ok "end to end: could not test before any boot -> --junit says why, --json empty" eval \
+			'eq 3 "$RC" && [ -f "$T/o.json" ] && [ ! -s "$T/o.json" ] && junit_sum "$T/o.xml" >"$T/sum" &&
+				grep -qx "vm error pinsuite" "$T/sum" && grep -q "could not test: kernel 6.99.0-fake lacks CONFIG_GUP_TEST" "$T/o.xml"'
+		fake_run "$FIX/results-pass.log" "" 0 --json "$T/nodir/o.json" "$T/bzImage-6.99.0-fake"
+		ok "end to end: a --json file that cannot be written is a usage error" eval \
+			'eq 2 "$RC" && grep -q "cannot write $T/nodir/o.json" "$T/run.err" && [ ! -s "$T/run.out" ]'
+	else
+		for i in 1 2 3 4 5 6 7; do
+			skip "end to end: --json/--junit $i" "no python3"
+		done
+	fi
+
+	# vm/ci.sh against the fake QEMU: kernels from PINSUITE_SHARED_KERNELS,
+	# judged by vm/expectations over the JSON results.
+	mkdir -p "$T/kernels"
+	for k in pmdfix pintest no84209e87; do
+		fake_bzimage "$T/kernels/bzImage-6.12.117-$k" 6.12.117
+		cp "$T/config-6.99.0-fake" "$T/kernels/config-6.12.117-$k"
+	done
+	fake_bzimage "$T/kernels/bzImage-6.1.192-pintest" 6.1.192
+	cp "$T/config-6.99.0-fake" "$T/kernels/config-6.1.192-pintest"
+	ci_run() { # ci.sh arguments; output in $T/ci.out, status in RC
+		rm -f "$T/fake/calls" "$T/fake"/args.*
+		FAKE_OUT=$T/fake QEMU=$T/fake-qemu PINSUITE_KVM_DEV=$T/no-kvm PINSUITE_CACHE=$T/cache \
+			PINSUITE_SHARED_KERNELS=$T/kernels "$REPO/vm/ci.sh" "$@" >"$T/ci.out" 2>"$T/ci.err"
+		RC=$?
+	}
+	if have python3; then
+		FAKE_RESULTS_1=$FIX/results-json-pass.log FAKE_RESULTS_2=$FIX/results-json.log \
+			FAKE_RESULTS_3=$FIX/results-json.log FAKE_RC=0 \
+			ci_run --only pmdfix --only pintest-6.12 --only no84209e87 --keep-logs "$T/cilogs" \
+			-- --suite "$T/suite" --tcg --mem 5000
+		ci_e2e() {
+			eq 1 "$RC" && grep -qx '1..3' "$T/ci.out" &&
+				grep -qx 'ok 1 pmdfix' "$T/ci.out" && grep -qx 'ok 2 pintest-6.12' "$T/ci.out" &&
+				grep -qx 'not ok 3 no84209e87' "$T/ci.out" &&
+				grep -q '^# matched: must-fail access=R/O backing=memfd with 2048 kB shmem folios (MAP_PRIVATE) hint~do not install PMD mappings: all 2 ran cases failed, each with the hint$' "$T/ci.out" &&
+				grep -q '^# MISSING: must-fail-name Longterm R/O pin is reliable: GUP, write after pin, shared zeropage hint~84209e87c696: no such case$' "$T/ci.out" &&
+				grep -q '^# no84209e87: the expectations of no84209e87 are not met' "$T/ci.out" &&
+				grep -q '^# pintest-6.12: pass:3 fail:2 xfail:0 xpass:0 skip:1 error:0; [0-9]*s$' "$T/ci.out" &&
+				grep -q '^# total [0-9]* s$' "$T/ci.out" && grep -qx 'vm-ci: 2 passed, 1 failed' "$T/ci.out" &&
+				grep -qx 5000M "$T/fake/args.1" && [ -s "$T/cilogs/pintest-6.12.json" ] &&
+				[ -s "$T/cilogs/pintest-6.12.tap" ]
+		}
+		ok "ci.sh end to end: expectations per kernel from vm/expectations over the JSON" ci_e2e
+		FAKE_RESULTS=$FIX/results-json.log FAKE_RC=0 ci_run --only pmdfix -- --suite "$T/suite" --tcg
+		ok "ci.sh: pmdfix allows no failure at all" eval \
+			'eq 1 "$RC" && grep -qx "not ok 1 pmdfix" "$T/ci.out" && eq 2 "$(grep -c "^# unexpected failure: " "$T/ci.out")"'
+		FAKE_RESULTS=$FIX/results-crash.log FAKE_CONSOLE=$FIX/console-crash.log FAKE_RC=0 \
+			ci_run --only pmdfix -- --suite "$T/suite" --tcg
+		ok "ci.sh: a guest that dies mid-suite fails, judged from its TAP" eval \
+			'eq 1 "$RC" && grep -q "^# pmdfix: no JSON results; judging the TAP" "$T/ci.out" &&
+				grep -q "^# pmdfix: run.sh exit 1: the suite did not run to its end" "$T/ci.out" &&
+				grep -q "^# pmdfix: kernel got tainted" "$T/ci.out"'
+		FAKE_RESULTS=$FIX/results-json-pass.log FAKE_RC=0 \
+			ci_run --only pmdfix-mock -- --suite "$T/suite" --tcg --mem 5000 -- -t cow
+		ok "ci.sh: the mock boot adds its own run.sh options; -- ARGS -- replaces its run_tests.sh arguments" eval \
+			'eq 0 "$RC" && grep -qx "ok 1 pmdfix-mock" "$T/ci.out" &&
+				grep -q "intel_iommu=off" "$T/fake/args.1" && grep -qx 5000M "$T/fake/args.1" &&
+				grep -q "^# pmdfix-mock: vm/run.sh .* --suite $T/suite --tcg --mem 5000 --append intel_iommu=off .*bzImage-6.12.117-pmdfix -- -t cow$" "$T/ci.out"'
+		FAKE_RESULTS=$FIX/results-json-pass.log FAKE_RC=0 \
+			ci_run --only 6.1 --budget 30 -- --suite "$T/suite" --tcg
+		ok "ci.sh: a used-up time budget fails the kernel without booting it" eval \
+			'eq 1 "$RC" && grep -qx "not ok 1 6.1 # time budget of 30s used up" "$T/ci.out" && [ ! -f "$T/fake/calls" ]'
+		printf '%s\n' 'kernel pmdfix' 'must-fail colour=red' >"$T/badexp"
+		ci_run --only pmdfix --expectations "$T/badexp"
+		ok "ci.sh: a bad expectations file is a usage error before any boot" eval \
+			'eq 2 "$RC" && grep -q "badexp:2: want FIELD=VALUE" "$T/ci.err" && [ ! -f "$T/fake/calls" ]'
+	else
+		for i in 1 2 3 4 5 6; do
+			skip "ci.sh end to end $i" "no python3"
+		done
+	fi
 else
-	for i in $(seq 29); do
+	for i in $(seq 42); do
 		skip "run.sh end to end $i" "needs busybox, cpio, mkfs.ext4, mkfs.xfs"
 	done
 fi
