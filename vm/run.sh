@@ -730,16 +730,19 @@ else
 fi
 
 # qemu_cmd kvm|tcg: the QEMU command line in Q, its description in ACCEL.
+# mem-merge=off: the guest's RAM is not offered to the host's KSM, whose
+# full scans would otherwise cover gigabytes for every KSM case on the host.
 qemu_cmd() {
 	Q=("$QEMU" -nodefaults -display none -no-reboot)
 	if [ "$1" = kvm ]; then
-		Q+=(-M q35,kernel-irqchip=split -accel kvm -cpu host)
+		Q+=(-M q35,kernel-irqchip=split,mem-merge=off -accel kvm -cpu host)
 		ACCEL=kvm
 	elif [ -n "$ICOUNT" ]; then
-		Q+=(-M q35 -accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off" -cpu "$CPU")
+		Q+=(-M q35,mem-merge=off -accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off"
+			-cpu "$CPU")
 		ACCEL="tcg, icount shift=$ICOUNT sleep=off"
 	else
-		Q+=(-M q35 -accel tcg,thread=multi -cpu "$CPU")
+		Q+=(-M q35,mem-merge=off -accel tcg,thread=multi -cpu "$CPU")
 		ACCEL=tcg
 	fi
 	Q+=(-smp "$SMPARG" -m "${MEM}M"
