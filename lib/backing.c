@@ -111,6 +111,11 @@ static void add_pair(enum bk_type type, unsigned int flags, size_t size, const c
 		if (flags & BKF_HUGETLB) {
 			bk->need.hugetlb_size = size;
 			bk->need.hugetlb_pages = i ? 3 : 1;
+			/*
+			 * A long-term pin migrates the page cache page or
+			 * allocates the COW copy: it must be pinnable.
+			 */
+			bk->need.hugetlb_pinnable = i ? 2 : 1;
 		}
 		if (type == BK_SHMEM_LARGE) {
 			bk->need.flags |= NEED_SHMEM_THP;
@@ -149,6 +154,7 @@ static void build_catalog(void)
 			 "hugetlb (%zu kB)", p->hugetlb_sizes[s] >> 10);
 		bk->need.hugetlb_size = p->hugetlb_sizes[s];
 		bk->need.hugetlb_pages = 2;
+		bk->need.hugetlb_pinnable = 1;
 	}
 	add(BK_ZEROPAGE, BKF_PRIVATE | BKF_ZERO, 0, "shared zeropage");
 	if (p->pmd_size) {
@@ -1017,4 +1023,25 @@ bool mem_setup_obs(struct mem *m, const struct backing *bk)
 		obs_error(m->why.reason, m->why.err);
 	mem_teardown(m);
 	return false;
+}
+
+/* Helpers ---------------------------------------------------------------- */
+
+const char *backing_dir_of(unsigned long magic)
+{
+	return find_dir(magic);
+}
+
+const struct backing *backing_find(enum bk_type type, unsigned int all, unsigned int none,
+				   size_t size)
+{
+	const struct backing *const *bks;
+	int i, nr;
+
+	bks = backings(&nr);
+	for (i = 0; i < nr; i++)
+		if (bks[i]->type == type && backing_is(bks[i], all, none) &&
+		    (!size || bks[i]->size == size))
+			return bks[i];
+	return NULL;
 }

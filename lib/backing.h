@@ -188,4 +188,17 @@ unsigned int backing_timeout(const struct backing *bk, unsigned int base);
 /* fstatfs() type name for diagnostics ("ext4", "0x1234abcd") */
 const char *fs_name(unsigned long magic);
 
+/*
+ * A writable directory on a filesystem of type @magic (statfs f_type): one
+ * given with --disk-dir or PINSUITE_DISK_DIRS, else one at hand; or NULL.
+ */
+const char *backing_dir_of(unsigned long magic);
+
+/*
+ * The first backing of the catalog of @type with all flags of @all, none
+ * of @none and (unless 0) folio size @size; NULL when there is none.
+ */
+const struct backing *backing_find(enum bk_type type, unsigned int all, unsigned int none,
+				   size_t size);
+
 #endif /* PINSUITE_BACKING_H */

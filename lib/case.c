@@ -30,6 +30,10 @@ static const char *const property_names[P_NR] = {
 	[P_OUTCOME] = "Longterm pin outcome as expected",
 	[P_MEMLOCK] = "Memlock charge as expected",
 	[P_RELEASED] = "All pins released",
+	[P_NO_MOVABLE] = "Longterm pin leaves no page in ZONE_MOVABLE",
+	[P_NO_CMA] = "Longterm pin leaves no page in CMA",
+	[P_REFUSED] = "Pin refused",
+	[P_ZEROPAGE_SHORT] = "Short-term pin of the zeropage works",
 };
 
 const char *property_name(enum property p)

@@ -39,6 +39,10 @@ enum property {
 	P_OUTCOME,		/* Longterm pin outcome as expected */
 	P_MEMLOCK,		/* Memlock charge as expected */
 	P_RELEASED,		/* All pins released */
+	P_NO_MOVABLE,		/* Longterm pin leaves no page in ZONE_MOVABLE */
+	P_NO_CMA,		/* Longterm pin leaves no page in CMA */
+	P_REFUSED,		/* Pin refused */
+	P_ZEROPAGE_SHORT,	/* Short-term pin of the zeropage works */
 	P_NR
 };
 

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "need.h"
 #include "observe.h"
+#include "placement.h"
 #include "sysstate.h"
 #include "util.h"
 
@@ -191,6 +193,58 @@ void hugetlb_reserve_all(unsigned int nr)
 	}
 }
 
+/* Gigantic pages: the buddy allocator cannot give fresh ones (MAX_PAGE_ORDER 10). */
+static bool gigantic(size_t size)
+{
+	return size > (page_size() << 10);
+}
+
+struct pinnable_seen {
+	size_t size;
+	long total, free, pinnable;
+};
+
+long hugetlb_pinnable_free(size_t size)
+{
+	static struct pinnable_seen seen[MAX_SIZES];
+	static int nr_seen;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE |
+		    (int)(ilog2_ul(size) << MAP_HUGE_SHIFT);
+	long total = hugetlb_total(size), nfree = hugetlb_free(size), pinnable = 0, i;
+	unsigned long pfn;
+	char **maps;
+	int c;
+
+	if (nfree <= 0 || !unpinnable_areas())
+		return nfree < 0 ? 0 : nfree;
+	if (geteuid())
+		return -1;
+	for (c = 0; c < nr_seen; c++)
+		if (seen[c].size == size && seen[c].total == total && seen[c].free == nfree)
+			return seen[c].pinnable;
+	maps = calloc((size_t)nfree, sizeof(*maps));
+	if (!maps)
+		return -1;
+	/* One page a mapping, each taken from the pool on its own. */
+	for (i = 0; i < nfree; i++) {
+		maps[i] = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+		if (maps[i] == MAP_FAILED) {
+			maps[i] = NULL;
+			break;
+		}
+		pfn = pagemap_pfn(maps[i]);
+		if (pfn && !(pfn_area(pfn) & (AREA_MOVABLE | AREA_CMA)))
+			pinnable++;
+	}
+	for (i = 0; i < nfree; i++)
+		if (maps[i])
+			munmap(maps[i], size);
+	free(maps);
+	if (nr_seen < MAX_SIZES)
+		seen[nr_seen++] = (struct pinnable_seen){ size, total, nfree, pinnable };
+	return pinnable;
+}
+
 /* The checks ------------------------------------------------------------- */
 
 static bool unmet_flags(unsigned int flags, char *why, size_t len, char *fig, size_t flen)
@@ -257,6 +311,17 @@ bool need_unmet(const struct need *n, char *why, size_t len, char *fig, size_t f
 		snprintf(fig, flen, "%zu kB hugetlb pages: %ld free of %ld", n->hugetlb_size >> 10,
 			 free < 0 ? 0 : free, hugetlb_total(n->hugetlb_size));
 		return true;
+	}
+	if (n->hugetlb_size && n->hugetlb_pinnable && gigantic(n->hugetlb_size)) {
+		long pinnable = hugetlb_pinnable_free(n->hugetlb_size);
+
+		if (pinnable >= 0 && pinnable < (long)n->hugetlb_pinnable) {
+			snprintf(why, len, "need %u free %zu kB hugetlb pages outside ZONE_MOVABLE and CMA",
+				 n->hugetlb_pinnable, n->hugetlb_size >> 10);
+			snprintf(fig, flen, "%zu kB hugetlb pages: %ld free, %ld of them long-term pinnable (the others are in ZONE_MOVABLE or CMA, where a long-term pin cannot use them and no fresh gigantic page can be allocated)",
+				 n->hugetlb_size >> 10, free, pinnable);
+			return true;
+		}
 	}
 	if (n->check) {
 		reason = n->check();

@@ -55,6 +55,12 @@ struct need {
 	unsigned int flags;
 	size_t hugetlb_size;		/* free pages of this size ... */
 	unsigned int hugetlb_pages;	/* ... at least this many */
+	/*
+	 * ... of which this many long-term pinnable: outside ZONE_MOVABLE
+	 * and CMA.  Only for gigantic sizes, whose pages a long-term pin
+	 * cannot migrate to (or COW into) fresh ones: the pool must have them.
+	 */
+	unsigned int hugetlb_pinnable;
 	size_t thp_size;		/* this anon THP size must be offered */
 	size_t shmem_size;		/* this shmem folio size must be offered */
 	/* Anything else: a reason string when unmet, NULL when met. */
@@ -85,6 +91,14 @@ long hugetlb_settled(size_t size, unsigned int want);
  * by the cases that need it.
  */
 void hugetlb_reserve_all(unsigned int nr);
+
+/*
+ * Free pages of the hugetlb pool of @size that a long-term pin can use in
+ * place (outside ZONE_MOVABLE and CMA), or -1 when that cannot be told (not
+ * root).  Found by faulting the free pages in and reading their PFNs, once
+ * per state of the pool; all of them when there is no ZONE_MOVABLE or CMA.
+ */
+long hugetlb_pinnable_free(size_t size);
 
 /* Directory of the sysfs controls of an anon THP / shmem folio size. */
 const char *thp_size_dir(size_t size);

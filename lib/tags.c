@@ -48,6 +48,16 @@ static const struct {
 	[TAG_LONGTERM_MIGRATE_REF] = {
 		"98c6d259319e", "mm/gup: check ref_count instead of lru before migration",
 		"v6.17", SYM_REFUSED },
+	[TAG_LONGTERM_MOVABLE] = {
+		"d1e153fea2a8", "mm/gup: migrate pinned pages out of movable zone", "v5.13",
+		SYM_PLACED },
+	[TAG_LONGTERM_CMA] = {
+		"9a4e9f3b2d73",
+		"mm: update get_user_pages_longterm to migrate pages allocated from CMA region",
+		"v5.1", SYM_PLACED },
+	[TAG_SECRETMEM_GUP_FAST] = {
+		"65291dcfcf89", "mm/secretmem: fix GUP-fast succeeding on secretmem folios", "v6.9",
+		SYM_ALLOWED },
 };
 
 const char *tag_name(enum tag_id id)

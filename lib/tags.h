@@ -23,6 +23,9 @@ enum tag_id {
 	TAG_COW_REFCOUNT,	/* 09854ba94c6a, v5.9: COW reuse by refcount */
 	TAG_UNSHARE_PMD_LOOP,	/* do_set_pmd() on unshare faults, 2025 */
 	TAG_LONGTERM_MIGRATE_REF,	/* 98c6d259319e, v6.17: migration before pinning */
+	TAG_LONGTERM_MOVABLE,	/* d1e153fea2a8, v5.13: migrate out of ZONE_MOVABLE */
+	TAG_LONGTERM_CMA,	/* 9a4e9f3b2d73, v5.1: migrate out of CMA */
+	TAG_SECRETMEM_GUP_FAST,	/* 65291dcfcf89, v6.9: GUP-fast refuses secretmem */
 	TAG_NR
 };
 
@@ -34,6 +37,7 @@ enum symptom {
 	SYM_ALLOWED	= 1u << 3,	/* a pin that must be refused worked */
 	SYM_KEPT	= 1u << 4,	/* pins or charges stayed after release */
 	SYM_MOVED	= 1u << 5,	/* the kernel moved, merged or reclaimed a pinned page */
+	SYM_PLACED	= 1u << 6,	/* a long-term pinned page stayed in ZONE_MOVABLE or CMA */
 };
 
 /* A set of tags is a bit mask of TAGBIT(enum tag_id). */

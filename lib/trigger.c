@@ -259,10 +259,22 @@ static bool collapse_control(struct trig_state *ts)
 
 /* Reclaim ---------------------------------------------------------------- */
 
+/*
+ * MADV_PAGEOUT leaves alone a page mapped more than once: the read-only
+ * view of a file backing maps it too, so zap that view first (the page
+ * cache keeps the page).
+ */
+static void map_once(struct trig_state *ts)
+{
+	if (ts->m->ro)
+		madvise(ts->m->ro, ts->m->size, MADV_DONTNEED);
+}
+
 static int do_pageout(struct trig_state *ts)
 {
 	uint64_t ent;
 
+	map_once(ts);
 	if (madvise(ts->view, ts->len, MADV_PAGEOUT))
 		return step_failed("madvise(MADV_PAGEOUT)");
 	ent = pagemap_entry(ts->view);
@@ -285,6 +297,7 @@ static bool pageout_control(struct trig_state *ts)
 {
 	uint64_t ent;
 
+	map_once(ts);
 	if (madvise(ts->view, ts->len, MADV_PAGEOUT))
 		return false;
 	ent = pagemap_entry(ts->view);

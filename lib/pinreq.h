@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Pin requests in stages: what a mechanism sets up before it is asked to
+ * pin (a gup_test file, an io_uring ring, a VFIO container or iommufd
+ * IOAS), the one call that pins (START, REGISTER_BUFFERS, MAP_DMA,
+ * IOAS_MAP), its undo and the teardown.
+ *
+ * pin_ops (lib/pin.h) take a pin in one step, which suits checks of the
+ * pinned pages.  Checks of the request itself need the stages apart: the
+ * call under test alone runs with a fault injected (fail-nth), or after
+ * the process gave up its privileges (RLIMIT_MEMLOCK) while the set-up
+ * still needed them.
+ */
+#ifndef PINSUITE_PINREQ_H
+#define PINSUITE_PINREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "need.h"
+#include "pin_vfio.h"
+
+struct pinreq;
+
+struct pinreq_ops {
+	const char *name;	/* "GUP", "io_uring fixed buffer", "VFIO type1", ... */
+	const char *call;	/* the call that pins: "PIN_LONGTERM_TEST_START" */
+	/* The charge the pin shows in /proc/self/status ("VmPin", "VmLck"), or NULL. */
+	const char *charge;
+	struct need need;	/* the mechanism's feature probe */
+	int (*open)(struct pinreq *r, char *why, size_t len);	/* 0 or -errno (why) */
+	int (*request)(struct pinreq *r, char *addr, size_t len);	/* 0 or -errno */
+	void (*undo)(struct pinreq *r);	/* drop what request() pinned */
+	void (*close)(struct pinreq *r);
+};
+
+struct pinreq {
+	const struct pinreq_ops *ops;
+	bool writable;
+	bool opened;
+	bool pinned;
+	int fd;
+	char *addr;
+	size_t len;
+	void *priv;
+};
+
+/* open() for @ops; 0 or -errno with the reason in @why. */
+int pinreq_open(struct pinreq *r, const struct pinreq_ops *ops, bool writable, char *why,
+		size_t len);
+/* The call under test; 0 or -errno.  Nothing else runs in between. */
+int pinreq_request(struct pinreq *r, char *addr, size_t len);
+/* Undo a successful request (if any) and tear down. */
+void pinreq_close(struct pinreq *r);
+
+extern const struct pinreq_ops pinreq_gup;
+extern const struct pinreq_ops pinreq_gup_fast;
+extern const struct pinreq_ops pinreq_iouring;
+/* VFIO_IOMMU_MAP_DMA / IOMMU_IOAS_MAP on a container or IOAS without DMA */
+const struct pinreq_ops *pinreq_vfio(enum vfio_path path);
+
+#endif /* PINSUITE_PINREQ_H */
