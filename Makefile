@@ -14,7 +14,7 @@
 # TARGETS, OUTPUT, O, INSTALL_PATH, COLLECTION and TEST_* to us.
 
 # The binaries: one per top-level .c file, the known ones in run order.
-PINSUITE_ORDER := cow gup_longterm vfio_pin iouring_pin
+PINSUITE_ORDER := cow gup_longterm vfio_pin iouring_pin promises
 PINSUITE_BINS := $(basename $(wildcard $(addsuffix .c,$(PINSUITE_ORDER)))) \
 		 $(filter-out $(PINSUITE_ORDER),$(sort $(basename $(wildcard *.c))))
 PINSUITE_SCRIPTS := run_tests.sh
@@ -77,8 +77,9 @@ endif
 
 PINSUITE_PROGS := $(addprefix $(OUTPUT)/,$(PINSUITE_BINS))
 PINSUITE_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(PINSUITE_LIB_SRCS))
+PINSUITE_LIB := $(OUTPUT)/lib/libpinsuite.a
 PINSUITE_SELFTEST := $(OUTPUT)/tests/ksft_selftest
-EXTRA_CLEAN := $(PINSUITE_PROGS:=.o) $(PINSUITE_PROGS:=.d) \
+EXTRA_CLEAN := $(PINSUITE_PROGS:=.o) $(PINSUITE_PROGS:=.d) $(PINSUITE_LIB) \
 	       $(PINSUITE_LIB_OBJS) $(PINSUITE_LIB_OBJS:.o=.d) \
 	       $(PINSUITE_SELFTEST) $(PINSUITE_SELFTEST).o $(PINSUITE_SELFTEST).d
 
@@ -100,7 +101,13 @@ $(OUTPUT)/%.o: %.c | deps
 	$(call msg,CC,,$@)
 	$(Q)$(CC) $(CFLAGS) $(PINSUITE_CFLAGS) -c -o $@ $<
 
-$(PINSUITE_PROGS) $(PINSUITE_SELFTEST): $(OUTPUT)/%: $(OUTPUT)/%.o $(PINSUITE_LIB_OBJS)
+# lib/ as an archive: a binary takes only the objects it uses, so a
+# mechanism's library (-libverbs, say) is needed by its binary alone.
+$(PINSUITE_LIB): $(PINSUITE_LIB_OBJS)
+	$(call msg,AR,,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(PINSUITE_PROGS) $(PINSUITE_SELFTEST): $(OUTPUT)/%: $(OUTPUT)/%.o $(PINSUITE_LIB)
 	$(call msg,LD,,$@)
 	$(Q)$(CC) $(LDFLAGS) $(PINSUITE_LDFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS) $(PINSUITE_LDLIBS)
 
