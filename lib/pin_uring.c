@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "backing.h"
@@ -224,11 +226,31 @@ const char *iouring_file_buffers_unsupported(void)
 	return why;
 }
 
+/* The working directory's file: the probe matters unless it is shmem. */
+static const char *cwd_file_unsupported(void)
+{
+	struct statfs sfs;
+
+	if (!statfs(".", &sfs) && ((unsigned long)sfs.f_type == TMPFS_MAGIC ||
+				   (unsigned long)sfs.f_type == HUGETLBFS_MAGIC))
+		return NULL;
+	return iouring_file_buffers_unsupported();
+}
+
+/*
+ * Where the rule wants a registration to work, an io_uring before v6.5
+ * refused it anyway; where the rule refuses it (a writable MAP_SHARED
+ * mapping), that io_uring refused it too, which is the outcome wanted.
+ */
 struct need iouring_buffer_need(const struct backing *bk)
 {
 	struct need n = { 0 };
 
-	if (backing_is(bk, BKF_FILE, BKF_SHMEM | BKF_HUGETLB))
+	if (bk->flags & BKF_SHARED)
+		return n;
+	if (bk->type == BK_CWD_FILE)
+		n.check = cwd_file_unsupported;
+	else if (backing_is(bk, BKF_FILE, BKF_SHMEM | BKF_HUGETLB))
 		n.check = iouring_file_buffers_unsupported;
 	return n;
 }
