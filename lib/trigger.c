@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_LIBNUMA
 #include <numaif.h>
@@ -293,14 +294,25 @@ static int do_pageout(struct trig_state *ts)
 	return 0;
 }
 
+/*
+ * A page that was just unpinned may still sit in a per-CPU LRU batch,
+ * where reclaim cannot isolate it: give the control three tries.
+ */
 static bool pageout_control(struct trig_state *ts)
 {
-	uint64_t ent;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	uint64_t ent = 0;
+	int i;
 
 	map_once(ts);
-	if (madvise(ts->view, ts->len, MADV_PAGEOUT))
-		return false;
-	ent = pagemap_entry(ts->view);
+	for (i = 0; i < 3; i++) {
+		if (madvise(ts->view, ts->len, MADV_PAGEOUT))
+			return false;
+		ent = pagemap_entry(ts->view);
+		if (!(ent & PM_PRESENT))
+			break;
+		nanosleep(&pause, NULL);
+	}
 	ksft_print_msg("MADV_PAGEOUT once unpinned: the first page is %s\n",
 		       (ent & PM_SWAP) ? "swapped out" : (ent & PM_PRESENT) ? "still mapped" :
 		       "unmapped");
@@ -396,8 +408,15 @@ static int do_migrate(struct trig_state *ts)
 
 static bool migrate_control(struct trig_state *ts)
 {
-	int from, to;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int from, to, i;
 	long there = migrate_range(ts, &from, &to);
+
+	/* As for reclaim: a page just unpinned may not be isolated at once. */
+	for (i = 0; i < 2 && there == 0; i++) {
+		nanosleep(&pause, NULL);
+		there = migrate_range(ts, &from, &to);
+	}
 
 	ksft_print_msg("move_pages once unpinned, node %d -> %d: %ld of %zu pages moved\n", from,
 		       to, there, ts->len / page_size());

@@ -37,13 +37,21 @@ VM_SUITE_DIR=/opt/pinsuite
 
 say() { echo "pinsuite-vm: $*" >/dev/console 2>/dev/null; }
 
+# pinsuite.shell=1 on the kernel command line: prepare the machine, then
+# give a shell on the console instead of running the suite (LAVA's test
+# shell, lava/README.md; or a look by hand).  The host reads nothing then:
+# what would go to the results channel goes to the console.
+VM_SHELL=0
+case " $(cat /proc/cmdline) " in *" pinsuite.shell=1 "*) VM_SHELL=1 ;; esac
+
 # The results channel.  Raw mode: no \n -> \r\n, no echo.
 i=0
-while [ ! -e "/dev/$VM_CHAN" ] && [ $i -lt 50 ]; do
+while [ $VM_SHELL = 0 ] && [ ! -e "/dev/$VM_CHAN" ] && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-stty -F "/dev/$VM_CHAN" raw -echo 2>/dev/null
+[ $VM_SHELL = 0 ] || VM_CHAN=console
+[ $VM_SHELL = 1 ] || stty -F "/dev/$VM_CHAN" raw -echo 2>/dev/null
 if ! exec 3>"/dev/$VM_CHAN"; then
 	say "no results channel /dev/$VM_CHAN"
 	exec 3>/dev/console
@@ -163,6 +171,17 @@ export PINSUITE_DISK_DIRS="$DISK_DIRS"
 [ -n "$VFIO_DEV" ] && export PINSUITE_VFIO_DEVICE="$VFIO_DEV"
 export HOME=/tmp TMPDIR=/tmp
 
+if [ $VM_SHELL = 1 ]; then
+	# A login shell reads the suite's environment from /etc/profile.
+	{
+		echo "export PINSUITE_IN_VM=1 PINSUITE_DISK_DIRS='$DISK_DIRS' HOME=/tmp TMPDIR=/tmp"
+		[ -z "$VFIO_DEV" ] || echo "export PINSUITE_VFIO_DEVICE=$VFIO_DEV"
+		echo "PS1='pinsuite-vm# '"
+	} >/etc/profile
+	info "shell on the console (pinsuite.shell=1); the suite is in $VM_SUITE_DIR"
+	cd / && setsid cttyhack sh -l
+	poweroff -f
+fi
 cd "$VM_SUITE_DIR" || info "no suite directory $VM_SUITE_DIR"
 # The machine-readable results: run_tests.sh --json into the guest's /tmp
 # (a runner from before --json gets none), sent to the host after the run.

@@ -66,6 +66,11 @@ Options:
   --junit FILE      write JUnit XML to FILE (tools/pinsuite-report junit; needs
                     python3): from the JSON results, from the suite's TAP when
                     the JSON did not arrive whole; with "Kernel stays untainted"
+  --initramfs-only FILE
+                    prepare the kernel, the suite and the initramfs, write
+                    the initramfs (cpio) to FILE and stop without booting
+                    (for LAVA, lava/README.md; pinsuite.shell=1 on the
+                    kernel command line gives a shell instead of the suite)
   --keep            keep the work directory (initramfs, disks, logs)
   --workdir DIR     use DIR as the work directory (implies --keep)
   -v, --verbose     show the guest console on stderr while it runs
@@ -117,6 +122,7 @@ VERBOSE=0
 KERNEL=
 JSON_OUT=
 JUNIT_OUT=
+INITRAMFS_ONLY=
 SUITE_ARGS=()
 
 bad_usage() {
@@ -170,6 +176,7 @@ while [ $# -gt 0 ]; do
 	--json=*) JSON_OUT=${1#*=} ;;
 	--junit) need_arg "$@"; JUNIT_OUT=$2; shift ;;
 	--junit=*) JUNIT_OUT=${1#*=} ;;
+	--initramfs-only) need_arg "$@"; INITRAMFS_ONLY=$2; shift ;;
 	--keep) KEEP=1 ;;
 	--workdir) need_arg "$@"; WORKDIR=$2; KEEP=1; shift ;;
 	-v | --verbose) VERBOSE=1 ;;
@@ -202,6 +209,9 @@ if [ -n "$CASE_RE" ]; then
 	# A bad regex must be a usage error, not a silent "nothing matched".
 	[[ x =~ $CASE_RE ]]
 	[ $? -le 1 ] || bad_usage "bad --case regex: $CASE_RE"
+fi
+if [ -n "$INITRAMFS_ONLY" ] && { [ -n "$JSON_OUT$JUNIT_OUT" ] || [ "$BISECT" = 1 ]; }; then
+	bad_usage "--initramfs-only boots nothing: no --json, --junit or --bisect"
 fi
 REPORT=$REPO/tools/pinsuite-report
 if [ -n "$JUNIT_OUT" ]; then
@@ -577,6 +587,11 @@ fi
 
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio -o -0 -H newc -R 0:0 --quiet) \
 	>"$W/initrd.cpio" || finish_early prepfail "cpio failed"
+if [ -n "$INITRAMFS_ONLY" ]; then
+	cp "$W/initrd.cpio" "$INITRAMFS_ONLY" || finish_early prepfail "cannot write $INITRAMFS_ONLY"
+	log "initramfs for $RELEASE written to $INITRAMFS_ONLY (disks: $DISKS; not booted)"
+	exit 0
+fi
 
 # Scratch disks, fresh for every run (sparse files).
 mk_disks() {

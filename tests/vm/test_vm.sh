@@ -95,6 +95,7 @@ usage_case "non-numeric --boot-timeout" --boot-timeout soon "$T/bzImage-6.99.0-f
 usage_case "--build on a bzImage" --build "$T/bzImage-6.99.0-fake"
 usage_case "bad --require" --require VFIO "$T/bzImage-6.99.0-fake"
 usage_case "bad --channel" --channel ttyS7 "$T/bzImage-6.99.0-fake"
+usage_case "--initramfs-only with --json" --initramfs-only "$T/i.cpio" --json "$T/i.json" "$T/bzImage-6.99.0-fake"
 
 help_ok() { "$RUN" -h | grep -q -- '--bisect' && "$RUN" --help | grep -q '^Usage:'; }
 ok "run.sh -h prints usage and exits 0" help_ok
@@ -998,6 +999,22 @@ for s in r.iter("testsuite"):
 		done
 	fi
 
+	# --initramfs-only (lava/run.sh): the initramfs of a normal run, written
+	# out; no QEMU, no KVM probe, no disks.
+	fake_run "" "" 0 --initramfs-only "$T/lava.cpio" "$T/bzImage-6.99.0-fake" -- -t cow
+	e2e_initramfs_only() {
+		eq 0 "$RC" && eq 0 "$CALLS" && eq 0 "$PROBES" && [ ! -s "$T/run.out" ] &&
+			grep -q "initramfs for 6.99.0-fake written to $T/lava.cpio (disks: ext4 xfs; not booted)" "$T/run.err" &&
+			cpio -it --quiet <"$T/lava.cpio" >"$T/lava.list" &&
+			grep -qx init "$T/lava.list" && grep -qx opt/pinsuite/run_tests.sh "$T/lava.list" &&
+			cpio -i --quiet --to-stdout init <"$T/lava.cpio" | grep -q 'pinsuite.shell=1' &&
+			cpio -i --quiet --to-stdout etc/pinsuite/vm.conf <"$T/lava.cpio" | grep -qx "VM_DISKS='ext4 xfs'"
+	}
+	ok "--initramfs-only writes the initramfs and boots nothing" e2e_initramfs_only
+	fake_run "" "" 0 --initramfs-only "$T/nodir/x.cpio" "$T/bzImage-6.99.0-fake"
+	ok "--initramfs-only into a path that cannot be written: could not test (3)" eval \
+		'eq 3 "$RC" && eq 0 "$CALLS" && grep -q "cannot write $T/nodir/x.cpio" "$T/run.err"'
+
 	# vm/ci.sh against the fake QEMU: kernels from PINSUITE_SHARED_KERNELS,
 	# judged by vm/expectations over the JSON results.
 	mkdir -p "$T/kernels"
@@ -1060,7 +1077,7 @@ for s in r.iter("testsuite"):
 		done
 	fi
 else
-	for i in $(seq 42); do
+	for i in $(seq 44); do
 		skip "run.sh end to end $i" "needs busybox, cpio, mkfs.ext4, mkfs.xfs"
 	done
 fi
