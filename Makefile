@@ -14,7 +14,7 @@
 # TARGETS, OUTPUT, O, INSTALL_PATH, COLLECTION and TEST_* to us.
 
 # The binaries: one per top-level .c file, the known ones in run order.
-PINSUITE_ORDER := cow gup_longterm vfio_pin iouring_pin promises
+PINSUITE_ORDER := cow gup_longterm vfio_pin iouring_pin promises udmabuf_pin rdma_pin xdp_pin odirect_pin
 PINSUITE_BINS := $(basename $(wildcard $(addsuffix .c,$(PINSUITE_ORDER)))) \
 		 $(filter-out $(PINSUITE_ORDER),$(sort $(basename $(wildcard *.c))))
 PINSUITE_SCRIPTS := run_tests.sh
@@ -42,6 +42,17 @@ URING_LIBS := $(or $(strip $(call pinsuite_pkg,--libs,liburing)),-luring)
 # Libraries for every binary; a binary that needs more gets one line:
 #   LDLIBS_rdma_pin := -libverbs
 PINSUITE_LDLIBS := $(URING_LIBS)
+
+# libibverbs for rdma_pin; statically linked with the rxe provider built in
+# (there are no provider plugins to load in the VM's initramfs) and libnl.
+# glibc warns that libnl's name lookups (getaddrinfo, getprotobyname), which
+# rxe never calls, need glibc's shared libraries at run time: -w.
+ifeq ($(STATIC),1)
+VERBS_LIBS := -Wl,--no-warnings $(or $(strip $(call pinsuite_pkg,--libs,libibverbs)),\
+		   -lrxe-rdmav34 -libverbs -lnl-route-3 -lnl-3)
+VERBS_CFLAGS := -DRDMA_STATIC_PROVIDERS=rxe
+endif
+LDLIBS_rdma_pin := $(or $(VERBS_LIBS),-libverbs)
 
 # CFLAGS and LDFLAGS are the user's (and lib.mk's); ours come after them.
 # KHDR_INCLUDES (the kernel's uAPI headers) is set by the selftests Makefile
@@ -89,7 +100,7 @@ EXTRA_CLEAN := $(PINSUITE_PROGS:=.o) $(PINSUITE_PROGS:=.d) $(PINSUITE_LIB) \
 
 # Name the Debian package instead of failing deep inside the compiler.
 deps:
-	@for h in liburing.h:liburing-dev numaif.h:libnuma-dev; do \
+	@for h in liburing.h:liburing-dev numaif.h:libnuma-dev infiniband/verbs.h:libibverbs-dev; do \
 		printf '#include <%s>\n' "$${h%%:*}" | \
 		$(CC) $(filter-out -MMD -MP,$(CFLAGS) $(PINSUITE_CFLAGS)) -E -x c - >/dev/null 2>&1 || { \
 		echo "pinsuite: <$${h%%:*}> not found: install the Debian package" \
@@ -110,6 +121,8 @@ $(PINSUITE_LIB): $(PINSUITE_LIB_OBJS)
 $(PINSUITE_PROGS) $(PINSUITE_SELFTEST): $(OUTPUT)/%: $(OUTPUT)/%.o $(PINSUITE_LIB)
 	$(call msg,LD,,$@)
 	$(Q)$(CC) $(LDFLAGS) $(PINSUITE_LDFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS) $(PINSUITE_LDLIBS)
+
+$(OUTPUT)/lib/pin_rdma.o: PINSUITE_CFLAGS += $(VERBS_CFLAGS)
 
 # The project's own tests; tests/ksft_selftest is built for them only.
 check: all $(PINSUITE_SELFTEST)

@@ -29,61 +29,16 @@
 
 /* Reliability: every trigger, every backing the ring may pin ------------ */
 
-/* A write fault on a R/O-mapped exclusive page must reuse it (v5.19). */
-static const struct tagsel excl[] = {
-	{ TAG_ANON_EXCLUSIVE, BKF_PRIVATE | BKF_ANON, 0 },
-	{ TAG_NONE, 0, 0 },
-};
-
-/* Every trigger, and the upstream commits it guards for R/W pins. */
-static const struct {
-	enum trig_id trig;
-	const struct tagsel *tags;
-} matrix[] = {
-	{ TRIG_WRITE, NULL },
-	{ TRIG_MPROTECT, excl },
-	{ TRIG_FORK_PARENT, fork_tags },
-	{ TRIG_FORK_CHILD, fork_tags },
-	{ TRIG_KSM, NULL },
-	{ TRIG_COLLAPSE, NULL },
-	{ TRIG_PAGEOUT, NULL },
-	{ TRIG_MREMAP, NULL },
-};
-
-/*
- * Backings the ring may pin: the catalog without cow.c's set-up variants,
- * and without MAP_SHARED files on writeback filesystems, which the rule
- * refuses (their registration is an outcome case).
- */
-static bool in_matrix(const struct backing *bk)
-{
-	return !(bk->flags & BKF_VARIANT) && !backing_is(bk, BKF_SHARED | BKF_DISK, 0);
-}
-
 static void add_matrix(void)
 {
-	const struct backing *const *bks;
-	struct pcase c = {
-		.what = "io_uring WRITE_FIXED and READ_FIXED",
+	static const struct pin_matrix m = {
 		.pin = &pin_iouring,
-		.writable = true,
-		.dir = PC_PIN_BOTH,
+		.rw_what = "io_uring WRITE_FIXED and READ_FIXED",
+		.rw_dir = PC_PIN_BOTH,
+		.need = iouring_buffer_need,
 	};
-	unsigned int t;
-	int i, nr;
 
-	bks = backings(&nr);
-	for (t = 0; t < ARRAY_SIZE(matrix); t++) {
-		c.trig = &triggers[matrix[t].trig];
-		for (i = 0; i < nr; i++) {
-			c.bk = bks[i];
-			if (!in_matrix(c.bk) || !trigger_applies(c.trig, c.bk))
-				continue;
-			c.tags = tags_select(matrix[t].tags, c.bk);
-			c.need = iouring_buffer_need(c.bk);
-			pincheck_add(&c);
-		}
-	}
+	pincheck_add_matrix(&m);
 }
 
 /* Outcome: which mappings may be registered ----------------------------- */

@@ -12,7 +12,7 @@
 # runner's process group, their time limited by PINSUITE_RUN_TIMEOUT, and
 # leave no file behind.  POSIX sh, so it runs under busybox too.
 
-ALL_BINARIES="cow gup_longterm vfio_pin iouring_pin"
+ALL_BINARIES="cow gup_longterm vfio_pin iouring_pin promises udmabuf_pin rdma_pin xdp_pin odirect_pin"
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=${OUTPUT:-$here}
 

@@ -1045,3 +1045,94 @@ const struct backing *backing_find(enum bk_type type, unsigned int all, unsigned
 			return bks[i];
 	return NULL;
 }
+
+/* Memfds for mechanisms that pin a file --------------------------------- */
+
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING	2U
+#endif
+
+/* Map @size bytes of @m->fd once, MAP_SHARED, aligned to @align. */
+static int memfd_map(struct mem *m, size_t size, size_t align)
+{
+	m->addr = mem_reserve(m, size, align);
+	if (!m->addr || mmap(m->addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->fd,
+			     0) == MAP_FAILED) {
+		if (m->bk->flags & BKF_HUGETLB)
+			return skip(m, "not enough free hugetlb pages",
+				    "mmap of a %zu kB hugetlb memfd: %s", size >> 10, strerror(errno));
+		return fail(m, "mmap");
+	}
+	return KSFT_PASS;
+}
+
+int mem_setup_memfd(struct mem *m, const struct backing *bk, unsigned int seals)
+{
+	size_t size = bk->size ? bk->size : page_size();
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	bool base_range = bk->type == BK_MEMFD && bk->size;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->bk = bk;
+	m->fd = -1;
+	if (need_unmet(&bk->need, m->why.reason, sizeof(m->why.reason), m->why.figures,
+		       sizeof(m->why.figures))) {
+		m->why.code = KSFT_SKIP;
+		return KSFT_SKIP;
+	}
+	if (bk->type != BK_MEMFD && bk->type != BK_SHMEM_LARGE && bk->type != BK_MEMFD_HUGETLB) {
+		errno = EINVAL;
+		return fail(m, "not a memfd backing");
+	}
+	if (bk->type == BK_SHMEM_LARGE && shmem_allow_size(size) == -EACCES)
+		return skip(m, "cannot allow shmem large folios: needs root", "%s", "");
+	if (bk->type == BK_MEMFD_HUGETLB)
+		flags |= MFD_HUGETLB | (ilog2_ul(size) << MFD_HUGE_SHIFT);
+	m->fd = memfd_create("pinsuite-sealed", flags);
+	if (m->fd < 0) {
+		if (bk->type == BK_MEMFD_HUGETLB)
+			return skip(m, "no hugetlb memfd of this size",
+				    "memfd_create(MFD_HUGETLB, %zu kB): %s", size >> 10,
+				    strerror(errno));
+		return fail(m, "memfd_create(MFD_ALLOW_SEALING)");
+	}
+	m->fs_magic = bk->type == BK_MEMFD_HUGETLB ? HUGETLBFS_MAGIC : TMPFS_MAGIC;
+	if (ftruncate(m->fd, (off_t)size))
+		return bk->type == BK_MEMFD_HUGETLB ?
+		       skip(m, "not enough free hugetlb pages", "ftruncate to %zu kB: %s",
+			    size >> 10, strerror(errno)) : fail(m, "ftruncate");
+	if (seals && fcntl(m->fd, F_ADD_SEALS, seals))
+		return fail(m, "fcntl(F_ADD_SEALS)");
+	ret = memfd_map(m, size, bk->size ? bk->size : page_size());
+	if (ret)
+		return ret;
+	if (bk->type != BK_MEMFD_HUGETLB &&
+	    madvise(m->addr, size, bk->type == BK_SHMEM_LARGE ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) &&
+	    errno != EINVAL)
+		return fail(m, "madvise");
+	memset(m->addr, PAT_INITIAL, (bk->flags & BKF_HUGETLB) ? fill_len(size) : size);
+	if (bk->type == BK_SHMEM_LARGE && page_in_large_folio(m->addr) == 0)
+		return skip(m, "did not get a shmem large folio", "wanted %zu kB", size >> 10);
+	if (base_range && page_in_large_folio(m->addr) == 1)
+		return skip(m, "got a large folio where base pages were asked for", "%s", "");
+	/* Base pages stay what they are; THP may form from them (MADV_COLLAPSE). */
+	if (base_range && madvise(m->addr, size, MADV_HUGEPAGE) && errno != EINVAL)
+		return fail(m, "madvise(MADV_HUGEPAGE)");
+	m->size = size;
+	m->initial = PAT_INITIAL;
+	return KSFT_PASS;
+}
+
+bool mem_setup_memfd_obs(struct mem *m, const struct backing *bk, unsigned int seals)
+{
+	obs_phase(PH_SETUP);
+	if (!mem_setup_memfd(m, bk, seals))
+		return true;
+	if (m->why.code == KSFT_SKIP)
+		obs_unmet(m->why.reason, "%s", m->why.figures);
+	else
+		obs_error(m->why.reason, m->why.err);
+	mem_teardown(m);
+	return false;
+}

@@ -201,4 +201,18 @@ const char *backing_dir_of(unsigned long magic);
 const struct backing *backing_find(enum bk_type type, unsigned int all, unsigned int none,
 				   size_t size);
 
+/*
+ * For mechanisms that pin a file rather than an address range (udmabuf):
+ * a memfd backing of the catalog (BK_MEMFD, BK_SHMEM_LARGE,
+ * BK_MEMFD_HUGETLB) created sealable (MFD_ALLOW_SEALING) with @seals
+ * added, mapped once MAP_SHARED at @m->addr (a MAP_PRIVATE backing too:
+ * its private mapping is the caller's), filled like mem_setup().  A
+ * BK_MEMFD with a size is that many bytes of base pages, aligned to it
+ * (what MADV_COLLAPSE can turn into one folio).  0, KSFT_SKIP or
+ * KSFT_ERROR as mem_setup(); mem_teardown() undoes it.
+ */
+int mem_setup_memfd(struct mem *m, const struct backing *bk, unsigned int seals);
+/* The same for a case: on failure, record why, undo, return false. */
+bool mem_setup_memfd_obs(struct mem *m, const struct backing *bk, unsigned int seals);
+
 #endif /* PINSUITE_BACKING_H */

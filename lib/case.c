@@ -30,6 +30,7 @@ static const char *const property_names[P_NR] = {
 	[P_OUTCOME] = "Longterm pin outcome as expected",
 	[P_MEMLOCK] = "Memlock charge as expected",
 	[P_RELEASED] = "All pins released",
+	[P_SHORT_RELIABLE] = "Short-term pin is reliable",
 	[P_NO_MOVABLE] = "Longterm pin leaves no page in ZONE_MOVABLE",
 	[P_NO_CMA] = "Longterm pin leaves no page in CMA",
 	[P_REFUSED] = "Pin refused",
@@ -290,9 +291,9 @@ const struct tagsel fork_tags[] = {
 	{ TAG_NONE, 0, 0 },
 };
 
-unsigned int tags_select(const struct tagsel *sel, const struct backing *bk)
+uint64_t tags_select(const struct tagsel *sel, const struct backing *bk)
 {
-	unsigned int set = 0;
+	uint64_t set = 0;
 	int i;
 
 	for (i = 0; sel && sel[i].id; i++)

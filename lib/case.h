@@ -39,6 +39,7 @@ enum property {
 	P_OUTCOME,		/* Longterm pin outcome as expected */
 	P_MEMLOCK,		/* Memlock charge as expected */
 	P_RELEASED,		/* All pins released */
+	P_SHORT_RELIABLE,	/* Short-term pin is reliable */
 	P_NO_MOVABLE,		/* Longterm pin leaves no page in ZONE_MOVABLE */
 	P_NO_CMA,		/* Longterm pin leaves no page in CMA */
 	P_REFUSED,		/* Pin refused */
@@ -90,7 +91,7 @@ struct pcase {
 	bool invert_rule;		/* EXP_RULE upside down (--selftest-break rule) */
 	int want_err;			/* EXP_ERRNO */
 	const char *xfail;		/* EXP_XFAIL: the documented reason */
-	unsigned int tags;			/* upstream commits the case guards */
+	uint64_t tags;			/* upstream commits the case guards */
 	struct need need;		/* the family's own prerequisites */
 	observe_fn observe;
 	long param;			/* the family's own parameter */
@@ -105,7 +106,7 @@ struct tagsel {
 };
 
 /* The tags of @sel (ended by a zero id; NULL: none) that apply to @bk. */
-unsigned int tags_select(const struct tagsel *sel, const struct backing *bk);
+uint64_t tags_select(const struct tagsel *sel, const struct backing *bk);
 
 /* What a R/O long-term pin of a backing guards, by the kind of page pinned. */
 extern const struct tagsel ro_pin_tags[];

@@ -45,6 +45,12 @@ int failnth_prepare(void)
 		{ DEBUGFS "/fail_page_alloc/ignore-gfp-wait", "N" },
 		{ DEBUGFS "/fail_page_alloc/ignore-gfp-highmem", "N" },
 		{ DEBUGFS "/fail_page_alloc/min-order", "0" },
+		/* No stack dump in the kernel log for every injected fault. */
+		{ DEBUGFS "/failslab/verbose", "0" },
+		{ DEBUGFS "/fail_page_alloc/verbose", "0" },
+		{ DEBUGFS "/fail_usercopy/verbose", "0" },
+		{ DEBUGFS "/fail_futex/verbose", "0" },
+		{ DEBUGFS "/fail_iommufd/verbose", "0" },
 	};
 	unsigned int i;
 	int ret, first = 0;

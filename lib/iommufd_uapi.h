@@ -8,8 +8,9 @@
  *
  * The iommufd selftest interface (drivers/iommu/iommufd/iommufd_test.h,
  * CONFIG_IOMMUFD_TEST) is never installed, so it always lives here, under
- * names of our own.  Only the first test ops are used; their numbers and
- * union members have been stable since v6.2.
+ * names of our own.  Only the first test ops are used (the mock domain and
+ * the emulated access); their numbers and union members have been stable
+ * since v6.2.
  */
 #ifndef PINSUITE_IOMMUFD_UAPI_H
 #define PINSUITE_IOMMUFD_UAPI_H
@@ -156,6 +157,26 @@ struct vfio_device_detach_iommufd_pt {
 #define PS_IOMMU_TEST_CMD		_IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
 #define PS_IOMMU_TEST_OP_MOCK_DOMAIN	2
 #define PS_IOMMU_TEST_OP_MD_CHECK_MAP	3
+/*
+ * The emulated access: an in-kernel user of an IOAS, as an mdev driver is
+ * (iommufd_access_create()/_pin_pages()/_rw()).  CREATE_ACCESS returns an
+ * fd for it; ACCESS_PAGES pins a range for it (and with uptr checks that
+ * the pages it got are the ones mapped there); DESTROY_ACCESS_PAGES unpins
+ * one such range; ACCESS_RW copies through the access.  When the IOVA is
+ * unmapped, the kernel calls the access's unmap callback, which unpins
+ * every range it holds there.
+ */
+#define PS_IOMMU_TEST_OP_CREATE_ACCESS		5
+#define PS_IOMMU_TEST_OP_DESTROY_ACCESS_PAGES	6
+#define PS_IOMMU_TEST_OP_ACCESS_PAGES		7
+#define PS_IOMMU_TEST_OP_ACCESS_RW		8
+/* CREATE_ACCESS: the access pins pages (ACCESS_PAGES works). */
+#define PS_MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES	(1 << 0)
+/* ACCESS_PAGES: pin for writing. */
+#define PS_MOCK_FLAGS_ACCESS_WRITE		(1 << 0)
+/* ACCESS_RW: write; go through the pinned pages, not copy_to/from_user(). */
+#define PS_MOCK_ACCESS_RW_WRITE			(1 << 0)
+#define PS_MOCK_ACCESS_RW_SLOW_PATH		(1 << 2)
 /* The mock IOMMU's aperture; its page size is PAGE_SIZE / 2. */
 #define PS_MOCK_APERTURE_START		(1UL << 24)
 #define PS_MOCK_APERTURE_LAST		((1UL << 31) - 1)
@@ -176,6 +197,26 @@ struct ps_iommu_test_cmd {
 			__aligned_u64 length;
 			__aligned_u64 uptr;
 		} check_map;
+		struct {
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__u32 access_pages_id;
+		} destroy_access_pages;
+		struct {
+			__u32 flags;
+			__u32 out_access_pages_id;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} access_pages;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
 		/*
 		 * Room for the kernel's largest union member: a larger size
 		 * is accepted as long as the bytes the kernel does not know

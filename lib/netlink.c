@@ -23,7 +23,10 @@
 
 struct nlreq {
 	struct nlmsghdr *h;
-	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	union {
+		struct nlmsghdr align;
+		char buf[1024];
+	};
 };
 
 static void req_init(struct nlreq *r, unsigned short type, unsigned short flags)
@@ -87,7 +90,10 @@ static void nest_end(struct nlreq *r, struct nlattr *a)
 static int req_talk(struct nlreq *r, int proto)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char ans[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	union {
+		struct nlmsghdr align;
+		char buf[4096];
+	} ans;
 	struct nlmsghdr *h;
 	ssize_t n;
 	int fd, ret = -EIO;
@@ -100,14 +106,14 @@ static int req_talk(struct nlreq *r, int proto)
 		goto out;
 	}
 	for (;;) {
-		n = recv(fd, ans, sizeof(ans), 0);
+		n = recv(fd, ans.buf, sizeof(ans.buf), 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
 			goto out;
 		}
-		for (h = (struct nlmsghdr *)ans; NLMSG_OK(h, (unsigned int)n); h = NLMSG_NEXT(h, n)) {
+		for (h = &ans.align; NLMSG_OK(h, (unsigned int)n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				ret = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 				goto out;
@@ -239,6 +245,15 @@ back:
 	}
 	close(self);
 	if (!ret) {
+		char path[96];
+
+		/*
+		 * No duplicate address detection on our own device (its
+		 * setting goes with it): its IPv6 link-local address is
+		 * usable at once.
+		 */
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", v->a);
+		write_file(path, "0");
 		*step = "setting the outer end up";
 		v->ifindex_a = (int)if_nametoindex(v->a);
 		ret = v->ifindex_a ? link_change(v->ifindex_a, 0, true, -1) : -ENODEV;
@@ -261,5 +276,14 @@ int rdma_link_add(const char *name, const char *type, const char *ndev)
 	attr_str(&r, RDMA_NLDEV_ATTR_DEV_NAME, name);
 	attr_str(&r, RDMA_NLDEV_ATTR_LINK_TYPE, type);
 	attr_str(&r, RDMA_NLDEV_ATTR_NDEV_NAME, ndev);
+	return req_talk(&r, NETLINK_RDMA);
+}
+
+int rdma_link_del(unsigned int index)
+{
+	struct nlreq r;
+
+	req_init(&r, RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, RDMA_NLDEV_CMD_DELLINK), 0);
+	attr_u32(&r, RDMA_NLDEV_ATTR_DEV_INDEX, index);
 	return req_talk(&r, NETLINK_RDMA);
 }

@@ -51,5 +51,7 @@ int link_up(const char *name, unsigned int mtu);
  * 0 or -errno.
  */
 int rdma_link_add(const char *name, const char *type, const char *ndev);
+/* "rdma link delete": the device of kernel index @index (ibv_get_device_index()). */
+int rdma_link_del(unsigned int index);
 
 #endif /* PINSUITE_NETLINK_H */

@@ -13,14 +13,25 @@
 #include "util.h"
 
 static int pagemap_fd = -1;
+static pid_t pagemap_pid;
 
 uint64_t pagemap_entry(const void *addr)
 {
 	uint64_t ent;
 	off_t off = (off_t)((uintptr_t)addr / page_size()) * sizeof(ent);
 
-	if (pagemap_fd < 0)
+	/*
+	 * An open /proc/self/pagemap stays the opener's: a forked case or
+	 * child must open its own, or it reads its parent's page tables.
+	 */
+	if (pagemap_fd >= 0 && pagemap_pid != getpid()) {
+		close(pagemap_fd);
+		pagemap_fd = -1;
+	}
+	if (pagemap_fd < 0) {
 		pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		pagemap_pid = getpid();
+	}
 	if (pagemap_fd < 0 || pread_full(pagemap_fd, &ent, sizeof(ent), off))
 		return 0;
 	return ent;

@@ -700,3 +700,152 @@ out:
 	free(info);
 	return avail;
 }
+
+/* The iommufd emulated access ------------------------------------------- */
+
+static int test_cmd(int fd, struct ps_iommu_test_cmd *cmd)
+{
+	return ioctl(fd, PS_IOMMU_TEST_CMD, cmd) ? -errno : 0;
+}
+
+static void test_cmd_init(struct ps_iommu_test_cmd *cmd, __u32 op, __u32 id)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->size = sizeof(*cmd);
+	cmd->op = op;
+	cmd->id = id;
+}
+
+int iommufd_access_open(struct iommufd_access *a, bool mock, char *why, size_t len)
+{
+	struct ps_iommu_test_cmd cmd;
+	int ret;
+
+	a->fd = -1;
+	if (mock) {
+		ret = vfio_ctx_open(&a->c, VP_MOCK, false, why, len);
+		if (ret)
+			return ret;
+	} else {
+		memset(&a->c, 0, sizeof(a->c));
+		a->c.path = VP_MOCK;
+		a->c.container = a->c.group = a->c.device = -1;
+		a->c.edu.efd = -1;
+		ret = open_iommufd(&a->c, why, len);
+		if (ret)
+			goto fail;
+	}
+	test_cmd_init(&cmd, PS_IOMMU_TEST_OP_CREATE_ACCESS, a->c.ioas);
+	cmd.create_access.flags = PS_MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	ret = test_cmd(a->c.container, &cmd);
+	if (ret == -ENOTTY) {
+		snprintf(why, len, "no iommufd test ioctls (%s)", kconfig_why("CONFIG_IOMMUFD_TEST"));
+		goto fail;
+	}
+	if (ret == -EOPNOTSUPP) {
+		snprintf(why, len, "this kernel's iommufd test access cannot pin pages (no MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)");
+		goto fail;
+	}
+	if (ret) {
+		errno = -ret;
+		ret = failed(why, len, "IOMMU_TEST_OP_CREATE_ACCESS");
+		goto fail;
+	}
+	a->fd = (int)cmd.create_access.out_access_fd;
+	return 0;
+fail:
+	vfio_ctx_close(&a->c);
+	return ret;
+}
+
+void iommufd_access_close(struct iommufd_access *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	vfio_ctx_close(&a->c);
+}
+
+int iommufd_access_pages(struct iommufd_access *a, uint64_t iova, size_t len, const void *uptr,
+			 bool write, uint32_t *id)
+{
+	struct ps_iommu_test_cmd cmd;
+	int ret;
+
+	test_cmd_init(&cmd, PS_IOMMU_TEST_OP_ACCESS_PAGES, (__u32)a->fd);
+	cmd.access_pages.flags = write ? PS_MOCK_FLAGS_ACCESS_WRITE : 0;
+	cmd.access_pages.iova = iova;
+	cmd.access_pages.length = len;
+	cmd.access_pages.uptr = (uintptr_t)uptr;
+	ret = test_cmd(a->c.container, &cmd);
+	if (!ret && id)
+		*id = cmd.access_pages.out_access_pages_id;
+	return ret;
+}
+
+int iommufd_access_unpin(struct iommufd_access *a, uint32_t id)
+{
+	struct ps_iommu_test_cmd cmd;
+
+	test_cmd_init(&cmd, PS_IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, (__u32)a->fd);
+	cmd.destroy_access_pages.access_pages_id = id;
+	return test_cmd(a->c.container, &cmd);
+}
+
+int iommufd_access_rw(struct iommufd_access *a, uint64_t iova, void *buf, size_t len,
+		      bool write)
+{
+	struct ps_iommu_test_cmd cmd;
+
+	test_cmd_init(&cmd, PS_IOMMU_TEST_OP_ACCESS_RW, (__u32)a->fd);
+	cmd.access_rw.iova = iova;
+	cmd.access_rw.length = len;
+	cmd.access_rw.uptr = (uintptr_t)buf;
+	cmd.access_rw.flags = PS_MOCK_ACCESS_RW_SLOW_PATH | (write ? PS_MOCK_ACCESS_RW_WRITE : 0);
+	return test_cmd(a->c.container, &cmd);
+}
+
+static const char *access_probe(bool mock, char *why, size_t len)
+{
+	struct iommufd_access a;
+
+	if (access("/dev/iommu", F_OK)) {
+		snprintf(why, len, "%s (no /dev/iommu)", kconfig_why("CONFIG_IOMMUFD"));
+		return why;
+	}
+	if (iommufd_access_open(&a, mock, why, len))
+		return why;
+	iommufd_access_close(&a);
+	return NULL;
+}
+
+const char *iommufd_access_unavailable(void)
+{
+	static char why[KSFT_REASON_MAX];
+	static const char *reason;
+	static bool probed;
+
+	if (!probed) {
+		probed = true;
+		reason = access_probe(false, why, sizeof(why));
+	}
+	return reason;
+}
+
+const char *iommufd_access_mock_unavailable(void)
+{
+	static char why[KSFT_REASON_MAX];
+	static const char *reason;
+	static bool probed;
+
+	if (!probed) {
+		probed = true;
+		/* The mock domain's own reason first: it names the boot option. */
+		reason = iommufd_access_unavailable();
+		if (!reason)
+			reason = iommufd_mock_unavailable();
+		if (!reason)
+			reason = access_probe(true, why, sizeof(why));
+	}
+	return reason;
+}

@@ -126,4 +126,49 @@ extern const struct pin_ops pin_iommufd_compat;
 /* The type1 / cdev mechanism that fits the chosen device. */
 const struct pin_ops *pin_vfio_for(enum vfio_path path);
 
+/* The iommufd emulated access (CONFIG_IOMMUFD_TEST) ---------------------- */
+
+/*
+ * An in-kernel user of an IOAS, as an mdev driver is: it pins IOVA ranges
+ * through iommufd_access_pin_pages() (IOMMU_TEST_OP_ACCESS_PAGES) and reads
+ * and writes them through iommufd_access_rw() (ACCESS_RW).  Without a
+ * domain the access's pins are the only ones (pin_user_pages_fast(),
+ * FOLL_LONGTERM, FOLL_WRITE for a WRITEABLE mapping); beside a mock domain
+ * the pages are pinned at IOAS_MAP and the access takes them from the
+ * domain.  When an IOVA range it holds is unmapped, the kernel tells the
+ * access to unpin (its unmap callback) before the unmap completes.
+ */
+struct iommufd_access {
+	struct vfio_ctx c;	/* /dev/iommu, the IOAS; c.hwpt the mock domain or 0 */
+	int fd;			/* the access, -1 when none */
+};
+
+/* Open /dev/iommu, an IOAS (with @mock a mock domain on it) and an access. */
+int iommufd_access_open(struct iommufd_access *a, bool mock, char *why, size_t len);
+void iommufd_access_close(struct iommufd_access *a);
+/*
+ * ACCESS_PAGES: pin @len bytes at @iova for the access (writable with
+ * @write); with @uptr the kernel also checks that the pages it holds are
+ * the pages mapped at @uptr in this process (-EBADE when not).  @id gets
+ * the pinned range's id.  0 or -errno.
+ */
+int iommufd_access_pages(struct iommufd_access *a, uint64_t iova, size_t len, const void *uptr,
+			 bool write, uint32_t *id);
+/* DESTROY_ACCESS_PAGES: unpin the range @id; -ENOENT when the access no longer has it. */
+int iommufd_access_unpin(struct iommufd_access *a, uint32_t id);
+/*
+ * ACCESS_RW on the pages the IOAS holds for @iova (the slow path, which
+ * copies through the pinned pages - a range of one page, or a fast path,
+ * would go through this process's current mapping instead).  0 or -errno.
+ */
+int iommufd_access_rw(struct iommufd_access *a, uint64_t iova, void *buf, size_t len,
+		      bool write);
+/* need.check: the access alone; the access beside a mock domain. */
+const char *iommufd_access_unavailable(void);
+const char *iommufd_access_mock_unavailable(void);
+
+/* The access as a pin mechanism, alone and beside a mock domain. */
+extern const struct pin_ops pin_iommufd_access;
+extern const struct pin_ops pin_iommufd_access_mock;
+
 #endif /* PINSUITE_PIN_VFIO_H */

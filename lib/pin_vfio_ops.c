@@ -8,7 +8,11 @@
  *   proxy  any other device: the PFNs pagemap showed right after the map
  *          stand in for the pinned pages;
  *   mock   the mock IOMMU's page table against the page mapped now
- *          (IOMMU_TEST_OP_MD_CHECK_MAP).
+ *          (IOMMU_TEST_OP_MD_CHECK_MAP);
+ *   access the iommufd emulated access: the pages it holds against the
+ *          pages mapped now (IOMMU_TEST_OP_ACCESS_PAGES with a user
+ *          address), and the bytes it reads and writes through them
+ *          (ACCESS_RW).
  *
  * edu DMA takes 100 ms of virtual time per transfer, so a DMA observer
  * moves two small extents across page boundaries - the first two and the
@@ -359,3 +363,195 @@ const struct pin_ops *pin_vfio_for(enum vfio_path path)
 		return &pin_iommufd_compat;
 	}
 }
+
+/* The iommufd emulated access --------------------------------------------- */
+
+struct apin {
+	struct iommufd_access a;
+	uint32_t id;		/* the range the access holds */
+	bool mapped, held;
+};
+
+static void apin_unpin(struct pin *p)
+{
+	struct apin *ap = p->priv;
+
+	if (!ap)
+		return;
+	if (ap->held)
+		iommufd_access_unpin(&ap->a, ap->id);
+	if (ap->mapped)
+		vfio_ctx_unmap(&ap->a.c, VFIO_IOVA_PIN, p->len, NULL);
+	iommufd_access_close(&ap->a);
+	free(ap);
+	p->priv = NULL;
+}
+
+static int apin_pin(struct pin *p, bool mock)
+{
+	char why[KSFT_REASON_MAX];
+	struct apin *ap;
+	int ret;
+
+	ap = calloc(1, sizeof(*ap));
+	if (!ap)
+		return -ENOMEM;
+	p->priv = ap;
+	ap->a.fd = -1;
+	ret = iommufd_access_open(&ap->a, mock, why, sizeof(why));
+	if (ret) {
+		ksft_print_msg("iommufd emulated access: %s\n", why);
+		goto fail;
+	}
+	/* Beside a mock domain, this pins (into the domain). */
+	ret = vfio_ctx_map(&ap->a.c, p->addr, VFIO_IOVA_PIN, p->len, p->writable);
+	if (ret)
+		goto fail;
+	ap->mapped = true;
+	/* The access's pin; the kernel checks it got the pages mapped at p->addr. */
+	ret = iommufd_access_pages(&ap->a, VFIO_IOVA_PIN, p->len, p->addr, p->writable, &ap->id);
+	if (ret == -EBADE)
+		ksft_print_msg("ACCESS_PAGES: the access got other pages than those mapped (EBADE)\n");
+	if (ret)
+		goto fail;
+	ap->held = true;
+	return 0;
+fail:
+	apin_unpin(p);
+	return ret;
+}
+
+static int access_pin(struct pin *p)
+{
+	return apin_pin(p, false);
+}
+
+static int access_mock_pin(struct pin *p)
+{
+	return apin_pin(p, true);
+}
+
+/*
+ * Are the pages the access holds those mapped at @view?  Page by page:
+ * ACCESS_PAGES of the held range again with @view as user address gets
+ * the held pages and compares them with the pages mapped at @view.
+ */
+static int access_pages_check(struct apin *ap, const char *view, size_t len, bool write,
+			      char *diag, size_t dlen)
+{
+	size_t ps = page_size(), off;
+	uint32_t id;
+	int ret;
+
+	ret = iommufd_access_pages(&ap->a, VFIO_IOVA_PIN, len, view, write, &id);
+	if (!ret)
+		return iommufd_access_unpin(&ap->a, id);
+	if (ret != -EBADE)
+		return ret;
+	for (off = 0; off < len; off += ps) {
+		ret = iommufd_access_pages(&ap->a, VFIO_IOVA_PIN + off, ps, view + off, write, &id);
+		if (!ret)
+			iommufd_access_unpin(&ap->a, id);
+		if (ret == -EBADE)
+			break;
+	}
+	snprintf(diag, dlen, "IOMMU_TEST_OP_ACCESS_PAGES: the access holds another page than the one mapped at offset 0x%zx (EBADE)",
+		 off < len ? off : 0);
+	return 1;
+}
+
+/* The bytes the access reads through the pages it holds: those mapped? */
+static int access_read_check(struct apin *ap, const char *view, size_t len, char *diag,
+			     size_t dlen)
+{
+	char *buf = malloc(len);
+	ssize_t off;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = iommufd_access_rw(&ap->a, VFIO_IOVA_PIN, buf, len, false);
+	off = ret ? -1 : first_diff(buf, view, len);
+	if (off >= 0) {
+		snprintf(diag, dlen, "IOMMU_TEST_OP_ACCESS_RW: at offset 0x%zx the access reads 0x%02x, the mapping holds 0x%02x",
+			 (size_t)off, (unsigned char)buf[off], (unsigned char)view[off]);
+		ret = 1;
+	}
+	free(buf);
+	return ret;
+}
+
+/* What the access writes through the pages it holds: in the mapping? */
+static int access_write_check(struct apin *ap, const char *view, size_t len, char *diag,
+			      size_t dlen)
+{
+	char *buf = malloc(len);
+	ssize_t off;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	memset(buf, PAT_DEVICE, len);
+	ret = iommufd_access_rw(&ap->a, VFIO_IOVA_PIN, buf, len, true);
+	off = ret ? -1 : first_not(view, PAT_DEVICE, len);
+	if (off >= 0) {
+		snprintf(diag, dlen, "IOMMU_TEST_OP_ACCESS_RW write: at offset 0x%zx the access wrote 0x%02x, the mapping holds 0x%02x",
+			 (size_t)off, PAT_DEVICE, (unsigned char)view[off]);
+		ret = 1;
+	}
+	free(buf);
+	return ret;
+}
+
+/*
+ * The pages the access holds against the pages mapped; then, for two
+ * pages or more (ACCESS_RW of one page goes through the current mapping,
+ * not the pages held), the bytes it reads through them and, for a
+ * writable access, the bytes it writes.  Every part is looked at; the
+ * first that differs is the diagnosis, the others are printed.
+ */
+static int access_check(struct pin *p, const char *view, char *diag, size_t len)
+{
+	char what[3][KSFT_REASON_MAX] = { "", "", "" };
+	struct apin *ap = p->priv;
+	int ret[3] = { 0, 0, 0 }, i, first = -1;
+	bool bytes = p->len >= 2 * page_size();
+
+	ret[0] = access_pages_check(ap, view, p->len, p->writable, what[0], sizeof(what[0]));
+	if (bytes && ret[0] >= 0)
+		ret[1] = access_read_check(ap, view, p->len, what[1], sizeof(what[1]));
+	if (bytes && p->writable && ret[0] >= 0 && ret[1] >= 0)
+		ret[2] = access_write_check(ap, view, p->len, what[2], sizeof(what[2]));
+	for (i = 0; i < 3; i++) {
+		if (ret[i] < 0)
+			return ret[i];
+		if (ret[i] && first < 0)
+			first = i;
+		else if (ret[i])
+			ksft_print_msg("%s\n", what[i]);
+	}
+	if (first < 0)
+		return 0;
+	snprintf(diag, len, "%s", what[first]);
+	return 1;
+}
+
+const struct pin_ops pin_iommufd_access = {
+	.name = "iommufd emulated access",
+	.reader = "IOMMU_TEST_OP_ACCESS_PAGES and ACCESS_RW",
+	.charges_memlock = true,
+	.need = { .check = iommufd_access_unavailable },
+	.pin = access_pin,
+	.unpin = apin_unpin,
+	.check = access_check,
+};
+
+const struct pin_ops pin_iommufd_access_mock = {
+	.name = "iommufd emulated access beside a mock domain",
+	.reader = "IOMMU_TEST_OP_ACCESS_PAGES and ACCESS_RW",
+	.charges_memlock = true,
+	.need = { .check = iommufd_access_mock_unavailable },
+	.pin = access_mock_pin,
+	.unpin = apin_unpin,
+	.check = access_check,
+};

@@ -41,6 +41,78 @@ struct ksft_case *pincheck_add(const struct pcase *c)
 	return pcase_add(&pc, "%s, %s, %s", c->what, c->trig->name, c->bk->name);
 }
 
+/* A write fault on a R/O-mapped exclusive page must reuse it (v5.19). */
+static const struct tagsel exclusive_tags[] = {
+	{ TAG_ANON_EXCLUSIVE, BKF_PRIVATE | BKF_ANON, 0 },
+	{ TAG_NONE, 0, 0 },
+};
+
+static const struct tagsel *trigger_tags(enum trig_id id)
+{
+	switch (id) {
+	case TRIG_MPROTECT:
+		return exclusive_tags;
+	case TRIG_FORK_PARENT:
+	case TRIG_FORK_CHILD:
+		return fork_tags;
+	default:
+		return NULL;
+	}
+}
+
+static void matrix_add_one(const struct pin_matrix *m, struct pcase *c)
+{
+	const struct backing *bk = c->bk;
+	unsigned int trigs = c->writable ? m->rw_trigs : m->ro_trigs;
+
+	if (bk != m->extra) {
+		if ((bk->flags & BKF_VARIANT) || !trigger_applies(c->trig, bk))
+			return;
+		if (c->writable && backing_is(bk, BKF_SHARED | BKF_DISK, 0))
+			return;
+	}
+	if (!trigs)
+		trigs = TRIGS_ALL;
+	if (m->bk_trigs)
+		trigs &= m->bk_trigs(bk, c->writable);
+	if (!(trigs & TRIG_BIT(c->trig->id)))
+		return;
+	c->tags = tags_select(m->tags, bk) | tags_select(trigger_tags(c->trig->id), bk);
+	if (!c->writable)
+		c->tags |= tags_select(ro_pin_tags, bk);
+	c->need = m->need ? m->need(bk) : (struct need){ 0 };
+	(m->add ? m->add : pincheck_add)(c);
+}
+
+void pincheck_add_matrix(const struct pin_matrix *m)
+{
+	const struct backing *const *bks;
+	struct pcase c = { .pin = m->pin };
+	int w, t, i, nr;
+
+	bks = backings(&nr);
+	for (w = 0; w < 2; w++) {
+		c.writable = w;
+		c.what = w ? m->rw_what : m->ro_what;
+		c.dir = w ? m->rw_dir : PC_PIN_READS;
+		if (!c.what)
+			continue;
+		for (t = 0; t < TRIG_NR; t++) {
+			if (!(TRIGS_ALL & TRIG_BIT(t)))
+				continue;
+			c.trig = &triggers[t];
+			for (i = 0; i < nr; i++) {
+				c.bk = bks[i];
+				matrix_add_one(m, &c);
+			}
+			if (m->extra) {
+				c.bk = m->extra;
+				matrix_add_one(m, &c);
+			}
+		}
+	}
+}
+
 static void diag_pfns(const struct pin *p, const char *view)
 {
 	unsigned long now = pagemap_pfn(view);

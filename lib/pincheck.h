@@ -41,6 +41,44 @@ enum property pincheck_property(const struct pcase *c);
  */
 struct ksft_case *pincheck_add(const struct pcase *c);
 
+/* Matrices: every backing and trigger for one pin path -------------- */
+
+#define TRIG_BIT(id)	(1u << (id))
+/* What the seeds are about: writes, fork() both ways, mprotect(). */
+#define TRIGS_BASIC	(TRIG_BIT(TRIG_WRITE) | TRIG_BIT(TRIG_MPROTECT) | \
+			 TRIG_BIT(TRIG_FORK_PARENT) | TRIG_BIT(TRIG_FORK_CHILD))
+/* ... and the kernel's own reasons to replace or move a page. */
+#define TRIGS_ALL	(TRIGS_BASIC | TRIG_BIT(TRIG_KSM) | TRIG_BIT(TRIG_COLLAPSE) | \
+			 TRIG_BIT(TRIG_PAGEOUT) | TRIG_BIT(TRIG_MREMAP) | TRIG_BIT(TRIG_MIGRATE))
+
+/*
+ * One pin path's reliability matrix: R/O and R/W pins x the triggers x
+ * the catalog's backings.  Set-up variants are left to cow.c, and R/W
+ * pins of MAP_SHARED files on writeback filesystems, which the
+ * FOLL_LONGTERM rule refuses, to the paths' outcome cases.  Every case
+ * guards the commits of its trigger (mprotect(): the reuse of an exclusive
+ * page; fork(): early COW) and, R/O, those of a R/O long-term pin.
+ */
+struct pin_matrix {
+	const struct pin_ops *pin;
+	const char *ro_what;		/* the R/O cases, NULL: none */
+	const char *rw_what;		/* the R/W cases, NULL: none */
+	enum pc_dir rw_dir;		/* what R/W cases move (R/O ones read) */
+	unsigned int ro_trigs;		/* TRIG_BIT()s of the R/O cases; 0: TRIGS_ALL */
+	unsigned int rw_trigs;		/* ... of the R/W cases */
+	/* Of those, the ones @bk gets with a @writable pin; NULL: all. */
+	unsigned int (*bk_trigs)(const struct backing *bk, bool writable);
+	/* What a case on @bk needs beyond the mechanism; NULL: nothing. */
+	struct need (*need)(const struct backing *bk);
+	const struct tagsel *tags;	/* what the cases guard besides, or NULL */
+	/* A backing of the path's own after the catalog (bk_trigs() alone decides). */
+	const struct backing *extra;
+	/* How a case is registered; NULL: pincheck_add(). */
+	struct ksft_case *(*add)(const struct pcase *c);
+};
+
+void pincheck_add_matrix(const struct pin_matrix *m);
+
 /* The observer of reliability cases. */
 void pincheck_observe(const struct pcase *c);
 

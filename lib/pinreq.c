@@ -59,6 +59,12 @@ int pinreq_request(struct pinreq *r, char *addr, size_t len)
 	return ret;
 }
 
+int pinreq_undo(struct pinreq *r)
+{
+	r->pinned = false;
+	return r->ops->undo(r);
+}
+
 void pinreq_close(struct pinreq *r)
 {
 	if (r->pinned)
@@ -102,9 +108,9 @@ static int gup_fast_request(struct pinreq *r, char *addr, size_t len)
 	return gup_start(r, addr, len, true);
 }
 
-static void gup_undo(struct pinreq *r)
+static int gup_undo(struct pinreq *r)
 {
-	ioctl(r->fd, REQ_LONGTERM_STOP);
+	return ioctl(r->fd, REQ_LONGTERM_STOP) ? -errno : 0;
 }
 
 static void fd_close(struct pinreq *r)
@@ -160,9 +166,9 @@ static int uring_request(struct pinreq *r, char *addr, size_t len)
 	return io_uring_register_buffers(r->priv, &iov, 1);
 }
 
-static void uring_undo(struct pinreq *r)
+static int uring_undo(struct pinreq *r)
 {
-	io_uring_unregister_buffers(r->priv);
+	return io_uring_unregister_buffers(r->priv);
 }
 
 static void uring_close(struct pinreq *r)
@@ -226,9 +232,12 @@ static int vfio_request(struct pinreq *r, char *addr, size_t len)
 	return vfio_ctx_map(r->priv, addr, VFIO_IOVA_SPARE, len, r->writable);
 }
 
-static void vfio_undo(struct pinreq *r)
+static int vfio_undo(struct pinreq *r)
 {
-	vfio_ctx_unmap(r->priv, VFIO_IOVA_SPARE, r->len, NULL);
+	uint64_t unmapped = 0;
+	int ret = vfio_ctx_unmap(r->priv, VFIO_IOVA_SPARE, r->len, &unmapped);
+
+	return ret ? ret : unmapped == r->len ? 0 : -ENOENT;
 }
 
 static void vfio_close(struct pinreq *r)
@@ -246,12 +255,12 @@ static const struct pinreq_ops vfio_ops[VP_NR] = {
 	},
 	[VP_CDEV] = {
 		.name = "iommufd (VFIO cdev)", .call = "IOMMU_IOAS_MAP", .charge = "VmPin",
-		.need = { .check = vfio_cdev_unavailable }, .open = cdev_open,
+		.replies = true, .need = { .check = vfio_cdev_unavailable }, .open = cdev_open,
 		.request = vfio_request, .undo = vfio_undo, .close = vfio_close,
 	},
 	[VP_MOCK] = {
 		.name = "iommufd mock domain", .call = "IOMMU_IOAS_MAP", .charge = "VmPin",
-		.need = { .check = iommufd_mock_unavailable }, .open = mock_open,
+		.replies = true, .need = { .check = iommufd_mock_unavailable }, .open = mock_open,
 		.request = vfio_request, .undo = vfio_undo, .close = vfio_close,
 	},
 	[VP_COMPAT] = {

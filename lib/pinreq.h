@@ -27,10 +27,15 @@ struct pinreq_ops {
 	const char *call;	/* the call that pins: "PIN_LONGTERM_TEST_START" */
 	/* The charge the pin shows in /proc/self/status ("VmPin", "VmLck"), or NULL. */
 	const char *charge;
+	/*
+	 * The call copies a result back once its work is done (IOAS_MAP's
+	 * IOVA): when that copy fails, it returns EFAULT with the range mapped.
+	 */
+	bool replies;
 	struct need need;	/* the mechanism's feature probe */
 	int (*open)(struct pinreq *r, char *why, size_t len);	/* 0 or -errno (why) */
 	int (*request)(struct pinreq *r, char *addr, size_t len);	/* 0 or -errno */
-	void (*undo)(struct pinreq *r);	/* drop what request() pinned */
+	int (*undo)(struct pinreq *r);	/* drop what request() pinned; 0 or -errno */
 	void (*close)(struct pinreq *r);
 };
 
@@ -50,6 +55,11 @@ int pinreq_open(struct pinreq *r, const struct pinreq_ops *ops, bool writable, c
 		size_t len);
 /* The call under test; 0 or -errno.  Nothing else runs in between. */
 int pinreq_request(struct pinreq *r, char *addr, size_t len);
+/*
+ * Undo what the last request did - also one that reported a failure: 0
+ * when there was something to undo (the whole range), -errno otherwise.
+ */
+int pinreq_undo(struct pinreq *r);
 /* Undo a successful request (if any) and tear down. */
 void pinreq_close(struct pinreq *r);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,6 +261,65 @@ static size_t fill_size(void)
 	return 0;
 }
 
+/*
+ * What the pool left: small free blocks the order-0 allocations of the
+ * test would still get outside CMA.  Eat them with locked (so not
+ * reclaimed) anonymous pages until a page comes from CMA.
+ */
+#define EAT_CHUNK	(8UL << 20)
+#define EAT_MAX		(1UL << 30)
+
+static char *eaten[EAT_MAX / EAT_CHUNK];
+static unsigned int nr_eaten;
+
+static bool chunk_reached_cma(const char *p)
+{
+	size_t off;
+
+	for (off = 0; off < EAT_CHUNK; off += 16 * page_size())
+		if (pfn_area(pagemap_pfn(p + off)) & AREA_CMA)
+			return true;
+	return false;
+}
+
+/* MemFree of @node in kB, or -1. */
+static long node_free_kb(int node)
+{
+	char path[96], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "MemFree:");
+	return p ? strtol(p + 8, NULL, 10) : -1;
+}
+
+static int eat_until_cma(int node)
+{
+	long cma_free, other;
+	char *p;
+
+	while (nr_eaten < ARRAY_SIZE(eaten)) {
+		cma_free = meminfo_kb("CmaFree");
+		other = node_free_kb(node) - (cma_free > 0 ? cma_free : 0);
+		if (nr_eaten && chunk_reached_cma(eaten[nr_eaten - 1]))
+			return 0;
+		/*
+		 * Never into the OOM killer: movable allocations leave the
+		 * kernel zone its lowmem reserve (some 100 MiB here), CMA
+		 * pages included.
+		 */
+		if (cma_free < 16384 || other < 131072)
+			return -EAGAIN;
+		p = mmap(NULL, EAT_CHUNK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		eaten[nr_eaten++] = p;
+	}
+	return -EAGAIN;
+}
+
 int placement_fill_until_cma(int node, char *fig, size_t len)
 {
 	size_t size = fill_size();
@@ -271,6 +331,10 @@ int placement_fill_until_cma(int node, char *fig, size_t len)
 	*fig = '\0';
 	if (!size || node < 0)
 		return -ENOENT;
+	if (cma0 < 16384) {
+		snprintf(fig, len, "CmaFree %ld kB", cma0);
+		return -EAGAIN;
+	}
 	snprintf(fill_path, sizeof(fill_path),
 		 "/sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages", node,
 		 size >> 10);
@@ -287,24 +351,44 @@ int placement_fill_until_cma(int node, char *fig, size_t len)
 		cma_now = meminfo_kb("CmaFree");
 		if (read_ulong(fill_path, &want))
 			return -EIO;
-		if (cma0 - cma_now >= 4096)
+		if (cma0 - cma_now >= 4096 || want <= have)
 			break;
-		if (want <= have) {
-			snprintf(fig, len, "node %d: %lu pool pages of %zu kB filled its memory, CmaFree %ld -> %ld kB",
-				 node, want, size >> 10, cma0, cma_now);
-			return -EAGAIN;
-		}
 		have = want;
 	}
-	snprintf(fig, len, "node %d filled with %lu pool pages of %zu kB: CmaFree %ld -> %ld kB",
-		 node, want, size >> 10, cma0, cma_now);
-	return cma0 - cma_now >= 4096 ? 0 : -EAGAIN;
+	ret = eat_until_cma(node);
+	snprintf(fig, len, "node %d filled with %lu pool pages of %zu kB and %u MiB of locked pages: CmaFree %ld -> %ld kB, node MemFree %ld kB",
+		 node, want, size >> 10, nr_eaten * (unsigned int)(EAT_CHUNK >> 20), cma0,
+		 meminfo_kb("CmaFree"), node_free_kb(node));
+	return ret == -ENOMEM ? -EAGAIN : ret;
 }
 
 void placement_fill_undo(void)
 {
-	if (*fill_path)
-		sysstate_restore(fill_path);
+	while (nr_eaten)
+		munmap(eaten[--nr_eaten], EAT_CHUNK);
+	if (!*fill_path)
+		return;
+	/*
+	 * Shrinking the pool may free its older pages and keep the ones in
+	 * CMA: empty it, then let the restore allocate the pages afresh,
+	 * now that CMA is no longer preferred.
+	 */
+	write_file(fill_path, "0");
+	sysstate_restore(fill_path);
+}
+
+int placement_fresh_hugetlb(int node, size_t size)
+{
+	char path[160], val[32];
+	unsigned long have;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-%zukB/nr_hugepages", node,
+		 size >> 10);
+	if (read_ulong(path, &have))
+		return -ENOENT;
+	snprintf(val, sizeof(val), "%lu", have + 1);
+	return sysstate_write(path, val);
 }
 
 /* Memory blocks ----------------------------------------------------------- */
@@ -326,11 +410,15 @@ long memory_block_of(unsigned long pfn)
 	return n && pfn ? (long)(pfn / n) : -1;
 }
 
-/* Does any page of the block belong to a hugetlb folio?  (KPF_HUGE) */
-static int block_has_hugetlb(long block)
+/*
+ * The hugetlb pages of the block (KPF_HUGE): how many of its pages are in
+ * one, or -errno.  A gigantic page covers whole blocks.
+ */
+static long block_hugetlb_pages(long block, bool *reserved)
 {
 	unsigned long n = block_pages(), i;
 	uint64_t *flags;
+	long huge = 0;
 	int fd, ret;
 
 	flags = malloc(n * sizeof(*flags));
@@ -343,17 +431,23 @@ static int block_has_hugetlb(long block)
 	}
 	ret = pread_full(fd, flags, n * sizeof(*flags), (off_t)(block * n * sizeof(*flags)));
 	close(fd);
-	for (i = 0; !ret && i < n; i++)
-		if (flags[i] & (1ULL << 17))
-			ret = 1;
+	*reserved = false;
+	for (i = 0; !ret && i < n; i++) {
+		if (flags[i] & (1ULL << 17))	/* KPF_HUGE */
+			huge++;
+		if (flags[i] & (1ULL << 32))	/* KPF_RESERVED */
+			*reserved = true;
+	}
 	free(flags);
-	return ret;
+	return ret ? ret : huge;
 }
 
 const char *memory_block_unusable(long block)
 {
 	unsigned long n = block_pages(), first = block * n, last = first + n;
 	char path[160], state[64], zones[128];
+	bool reserved;
+	long huge;
 	int i;
 
 	scan();
@@ -371,9 +465,16 @@ const char *memory_block_unusable(long block)
 		if (first > movable[i].start && last < movable[i].end)
 			break;
 	if (i == nr_movable)
-		return "the memory block is at the edge of ZONE_MOVABLE (onlining it again could move it to another zone)";
-	if (block_has_hugetlb(block))
-		return "the memory block holds hugetlb pages (offlining would dissolve pool pages)";
+		return "the memory block is at the edge of ZONE_MOVABLE (onlined again, it could join another zone)";
+	huge = block_hugetlb_pages(block, &reserved);
+	if (huge < 0)
+		return "cannot read /proc/kpageflags";
+	/* Boot-time allocations can sit in ZONE_MOVABLE (movablecore=). */
+	if (reserved)
+		return "the memory block holds reserved pages (boot-time allocations): it cannot go offline";
+	/* Free gigantic pages would be dissolved, and cannot be had again. */
+	if ((unsigned long)huge == n)
+		return "the memory block is part of a gigantic hugetlb page";
 	return NULL;
 }
 
@@ -385,9 +486,19 @@ static void on_alarm(int sig)
 int memory_block_offline(long block, unsigned int timeout_s)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	const struct platform *p = platform();
 	char path[160];
-	int ret;
+	int ret, i;
 
+	/*
+	 * Offlining dissolves the free pool pages in the block: the pools come
+	 * back to their sizes when the case ends.
+	 */
+	for (i = 0; i < p->nr_hugetlb; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+			 p->hugetlb_sizes[i] >> 10);
+		sysstate_save(path);
+	}
 	snprintf(path, sizeof(path), MEMORY_DIR "/memory%ld/state", block);
 	/* No SA_RESTART: the write must come back with EINTR. */
 	sigemptyset(&sa.sa_mask);
@@ -396,6 +507,7 @@ int memory_block_offline(long block, unsigned int timeout_s)
 	ret = sysstate_write(path, "offline");
 	alarm(0);
 	sigaction(SIGALRM, &old, NULL);
+	/* "online": inside ZONE_MOVABLE's span, it goes back there. */
 	if (!ret)
 		sysstate_restore(path);
 	return ret;

@@ -67,11 +67,20 @@ int mempolicy_node(int node, bool bind);
 /*
  * Fill @node's memory outside CMA with pool pages of the non-gigantic
  * hugetlb size (through sysstate, put back by placement_fill_undo() or at
- * the end of the case) until the allocator hands out CMA pages.  0 when
- * it does, -EAGAIN when it never did (what was seen in @fig), -errno.
+ * the end of the case), then what is left in small blocks with locked
+ * anonymous pages, until the allocator hands out CMA pages.  0 when it
+ * does, -EAGAIN when it never did (what was seen in @fig), -errno.
+ * The caller binds its allocations to @node first.
  */
 int placement_fill_until_cma(int node, char *fig, size_t len);
 void placement_fill_undo(void);
+
+/*
+ * Grow @node's pool of hugetlb pages of (non-gigantic) @size by one page,
+ * fresh from the page allocator (so from ZONE_MOVABLE when the node has
+ * one), which is the next one handed out; through sysstate.  0 or -errno.
+ */
+int placement_fresh_hugetlb(int node, size_t size);
 
 /* Memory blocks ---------------------------------------------------------- */
 
@@ -80,16 +89,19 @@ long memory_block_of(unsigned long pfn);
 
 /*
  * Why offlining @block to check it is not done here, or NULL: no memory
- * hot-remove, the block is not online, not movable, at the edge of
- * ZONE_MOVABLE (onlining it again could change the zone layout), or holds
- * hugetlb pages (offlining would dissolve pool pages).
+ * hot-remove, the block is not online, not in ZONE_MOVABLE or at its edge
+ * (onlined again, it could join the kernel zone), holds reserved pages,
+ * or is part of a gigantic hugetlb page (a free one would be dissolved
+ * for good).
  */
 const char *memory_block_unusable(long block);
 
 /*
  * Offline @block (giving up after @timeout_s seconds: the kernel retries
  * the migration of an unmovable page until a signal arrives) and online
- * it again through sysstate.  0, or -errno of the offline write.
+ * it again through sysstate; the hugetlb pools, whose free pages in the
+ * block are dissolved, come back to their sizes when the case ends.
+ * 0, or -errno of the offline write.
  */
 int memory_block_offline(long block, unsigned int timeout_s);
 

@@ -58,6 +58,42 @@ static const struct {
 	[TAG_SECRETMEM_GUP_FAST] = {
 		"65291dcfcf89", "mm/secretmem: fix GUP-fast succeeding on secretmem folios", "v6.9",
 		SYM_ALLOWED },
+	[TAG_RDMA_RO_PIN] = {
+		"b40656aa7d55", "RDMA/umem: remove FOLL_FORCE usage", "v6.2", SYM_REFUSED },
+	[TAG_RDMA_REREG] = {
+		"badad6fad60d", "RDMA: During rereg_mr ensure that REREG_ACCESS is compatible",
+		"2026, stable", SYM_ALLOWED },
+	[TAG_DIO_PIN] = {
+		"a7e689dd1c06", "block: Convert bio_iov_iter_get_pages to use iov_iter_extract_pages",
+		"v6.5", SYM_STALE },
+	[TAG_UDMABUF_PIN] = {
+		"c6a3194c05e7", "udmabuf: pin the pages using memfd_pin_folios() API", "v6.11",
+		SYM_STALE | SYM_MOVED },
+	[TAG_UDMABUF_FUTURE_WRITE] = {
+		"0a16e24e34f2", "udmabuf: also check for F_SEAL_FUTURE_WRITE", "v6.13",
+		SYM_ALLOWED },
+	[TAG_MEMFD_PIN_ALLOC] = {
+		"9289f020da47",
+		"mm/gup: fix memfd_pin_folios hugetlb page allocation\" and ce645b9fdc78 (\"mm/gup: fix memfd_pin_folios alloc race panic",
+		"v6.12", SYM_STUCK },
+	[TAG_MEMFD_PIN_RESV] = {
+		"26a8ea80929c", "mm/hugetlb: fix memfd_pin_folios resv_huge_pages leak", "v6.12",
+		SYM_KEPT },
+	[TAG_MEMFD_PIN_FREE] = {
+		"c56b6f3d801d", "mm/hugetlb: fix memfd_pin_folios free_huge_pages leak", "v6.12",
+		SYM_KEPT },
+	[TAG_MEMFD_PIN_NO_RESV] = {
+		NULL, "mm/hugetlb: don't crash when allocating a folio if there are no resv",
+		"2025, Fixes: 26a8ea80929c", SYM_KEPT },
+	[TAG_VFIO_EXEC_LOCKED_VM] = {
+		"046eca5018f8", "vfio/type1: prevent underflow of locked_vm via exec()", "v6.2",
+		SYM_KEPT | SYM_REFUSED },
+	[TAG_IOMMUFD_ACCESS_UNPIN] = {
+		"727c28c1cef2",
+		"iommufd: Fix unpinning of pages when an access is present\" and 13a0d1ae7ee6 (\"iommufd: Do not corrupt the pfn list when doing batch carry",
+		"v6.3", SYM_STALE | SYM_KEPT },
+	[TAG_GUP_GRAB_LONGTERM] = {
+		"f442fa614137", "mm: gup: stop abusing try_grab_folio", "v6.10", SYM_REFUSED },
 };
 
 const char *tag_name(enum tag_id id)
@@ -79,9 +115,9 @@ void tag_hint(enum tag_id id, char *buf, size_t len)
 			 tags[id].version);
 }
 
-unsigned int tags_for(unsigned int set, unsigned int sym)
+uint64_t tags_for(uint64_t set, unsigned int sym)
 {
-	unsigned int out = 0;
+	uint64_t out = 0;
 	int id;
 
 	for (id = TAG_NONE + 1; id < TAG_NR; id++)

@@ -9,6 +9,8 @@
 #ifndef PINSUITE_TAGS_H
 #define PINSUITE_TAGS_H
 
+#include <stdint.h>
+
 enum tag_id {
 	TAG_NONE,
 	TAG_RO_PIN_COW,		/* 84209e87c696, v6.2 */
@@ -26,6 +28,18 @@ enum tag_id {
 	TAG_LONGTERM_MOVABLE,	/* d1e153fea2a8, v5.13: migrate out of ZONE_MOVABLE */
 	TAG_LONGTERM_CMA,	/* 9a4e9f3b2d73, v5.1: migrate out of CMA */
 	TAG_SECRETMEM_GUP_FAST,	/* 65291dcfcf89, v6.9: GUP-fast refuses secretmem */
+	TAG_RDMA_RO_PIN,	/* b40656aa7d55, v6.2: R/O MRs are R/O pins */
+	TAG_RDMA_REREG,		/* badad6fad60d, 2026: rereg_mr R/O -> R/W refused */
+	TAG_DIO_PIN,		/* a7e689dd1c06, v6.5: direct I/O pins (FOLL_PIN) */
+	TAG_UDMABUF_PIN,	/* c6a3194c05e7, v6.11: udmabuf pins with memfd_pin_folios() */
+	TAG_UDMABUF_FUTURE_WRITE,	/* 0a16e24e34f2, v6.13: F_SEAL_FUTURE_WRITE refused */
+	TAG_MEMFD_PIN_ALLOC,	/* 9289f020da47 + ce645b9fdc78, v6.12: hugetlb folio allocation */
+	TAG_MEMFD_PIN_RESV,	/* 26a8ea80929c, v6.12: resv_huge_pages leak */
+	TAG_MEMFD_PIN_FREE,	/* c56b6f3d801d, v6.12: free_huge_pages leak */
+	TAG_MEMFD_PIN_NO_RESV,	/* hugetlb folio for a memfd without reservation, 2025 */
+	TAG_VFIO_EXEC_LOCKED_VM,	/* 046eca5018f8, v6.2: locked_vm across exec() */
+	TAG_IOMMUFD_ACCESS_UNPIN,	/* 727c28c1cef2 + 13a0d1ae7ee6, v6.3 */
+	TAG_GUP_GRAB_LONGTERM,	/* f442fa614137, v6.10: slow GUP migrates, not refuses */
 	TAG_NR
 };
 
@@ -41,13 +55,14 @@ enum symptom {
 };
 
 /* A set of tags is a bit mask of TAGBIT(enum tag_id). */
-#define TAGBIT(id)	(1u << (id))
+#define TAGBIT(id)	((uint64_t)1 << (id))
+_Static_assert(TAG_NR <= 64, "a tag set holds 64 tags");
 
 /* The commit id ("84209e87c696") or subject of @id, for lists. */
 const char *tag_name(enum tag_id id);
 /* "kernel may lack 84209e87c696 ("...", v6.2)" */
 void tag_hint(enum tag_id id, char *buf, size_t len);
 /* The tags of @set whose symptom includes one of @sym. */
-unsigned int tags_for(unsigned int set, unsigned int sym);
+uint64_t tags_for(uint64_t set, unsigned int sym);
 
 #endif /* PINSUITE_TAGS_H */

@@ -133,7 +133,7 @@ static unsigned int judge_pin(const struct pcase *c, const struct obs *o, struct
 /* Print the hints of the record's tags that match what was seen. */
 static void hints(const struct pcase *c, unsigned int sym, struct ksft_verdict *v)
 {
-	unsigned int set = tags_for(c->tags, sym);
+	uint64_t set = tags_for(c->tags, sym);
 	char one[KSFT_REASON_MAX];
 	size_t used;
 	int id;

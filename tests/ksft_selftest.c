@@ -6,6 +6,7 @@
  * what it changed.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,41 @@ static void knob_restored(const struct pcase *c)
 		obs_broken(SYM_KEPT, "%s was not restored", KNOB);
 }
 
+/* A mechanism of our own, to feed the judge the outcomes of a pin. */
+static const struct pin_ops test_pin = {
+	.name = "the test mechanism",
+	.charges_memlock = true,
+};
+
+/* ENOMEM without any shortage to explain it: the kernel's failure. */
+static void enomem(const struct pcase *c)
+{
+	(void)c;
+	obs_pin(&test_pin, 4096, -ENOMEM);
+}
+
+/* ENOMEM where RLIMIT_MEMLOCK does not cover the pin: a missing resource. */
+static void enomem_limit(const struct pcase *c)
+{
+	struct kid k;
+	int ret;
+
+	(void)c;
+	if (kid_fork(&k) < 0) {
+		obs_error("fork", errno);
+		return;
+	}
+	if (!k.pid) {
+		ret = drop_privileges(64 << 10);
+		if (ret)
+			obs_error("dropping privileges", -ret);
+		else
+			obs_pin(&test_pin, 1 << 20, -ENOMEM);
+		_exit(0);
+	}
+	kid_finish(&k, false);
+}
+
 static const struct {
 	observe_fn fn;
 	const char *name;
@@ -149,6 +185,8 @@ static const struct {
 	{ knob_restored, "the knob is back after the killed case", 0, EXP_HOLDS },
 	{ dies_after, "a case that dies after it held", 0, EXP_HOLDS },
 	{ error, "a case whose step fails", 0, EXP_HOLDS },
+	{ enomem, "a pin that fails with ENOMEM, no shortage", 0, EXP_HOLDS },
+	{ enomem_limit, "a pin that fails with ENOMEM beyond RLIMIT_MEMLOCK", 0, EXP_HOLDS },
 };
 
 static void enumerate(void)

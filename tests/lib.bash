@@ -7,7 +7,7 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUTPUT=${OUTPUT:-$TOP}
-BINARIES="cow gup_longterm vfio_pin iouring_pin"
+BINARIES="cow gup_longterm vfio_pin iouring_pin promises udmabuf_pin rdma_pin xdp_pin odirect_pin"
 _t_num=0
 _t_failed=0
 

@@ -7,8 +7,10 @@
 #   debian-6.12   newest Debian 12 linux-image-6.12.*+deb12-amd64-unsigned
 #   no84209e87    ../shared/kernels/bzImage-6.12.117-no84209e87  (+ mock boot)
 #   6.1           ../shared/kernels/bzImage-6.1.192-pintest
-# The mock boots add intel_iommu=off and run only vfio_pin, for its iommufd
-# mock domain.  What each kernel must and may fail is in vm/expectations,
+#   pmdfix-movable  pmdfix with movablecore=50% cma=256M
+# The mock boots add intel_iommu=off and run only vfio_pin and promises, for
+# the iommufd mock domain; pmdfix-movable boots pmdfix with ZONE_MOVABLE and
+# a CMA area and runs only promises, for the placement of long-term pins.  What each kernel must and may fail is in vm/expectations,
 # judged over its JSON results by tools/pinsuite-report expect; besides,
 # every kernel must stay untainted and run the suite to its end.  Prints
 # TAP, one result per kernel; exits 0 when every expectation held, 1
@@ -28,7 +30,8 @@ REPO=$(cd "$VM_DIR/.." && pwd)
 # cannot coexist with VT-d (the Intel driver claims the mock device), so it
 # gets a boot of its own.  Each name has a section in vm/expectations.
 SHARED=${PINSUITE_SHARED_KERNELS:-$REPO/../shared/kernels}
-MOCK="--append intel_iommu=off -- -t vfio_pin"
+MOCK="--append intel_iommu=off -- -t vfio_pin -t promises"
+MOVABLE="--append movablecore=50% --append cma=256M -- -t promises"
 KERNELS=(
 	"pmdfix|$SHARED/bzImage-6.12.117-pmdfix|"
 	"pmdfix-mock|$SHARED/bzImage-6.12.117-pmdfix|$MOCK"
@@ -38,6 +41,7 @@ KERNELS=(
 	"no84209e87|$SHARED/bzImage-6.12.117-no84209e87|"
 	"no84209e87-mock|$SHARED/bzImage-6.12.117-no84209e87|$MOCK"
 	"6.1|$SHARED/bzImage-6.1.192-pintest|"
+	"pmdfix-movable|$SHARED/bzImage-6.12.117-pmdfix|$MOVABLE"
 )
 
 # Eight boots take about 25 minutes on a quiet 2-core machine under TCG;

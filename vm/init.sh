@@ -169,6 +169,9 @@ info "numa nodes: $nodes; hugetlb:${huge:- none}; mem: $(sed -n 's/MemTotal: *//
 export PINSUITE_IN_VM=1
 export PINSUITE_DISK_DIRS="$DISK_DIRS"
 [ -n "$VFIO_DEV" ] && export PINSUITE_VFIO_DEVICE="$VFIO_DEV"
+# rdma_pin's device where it cannot make a veth pair (vm/run.sh's NIC).
+RDMA_DEV=
+[ -e /sys/class/net/eth0 ] && RDMA_DEV=eth0 && export PINSUITE_RDMA_NETDEV=eth0
 export HOME=/tmp TMPDIR=/tmp
 
 if [ $VM_SHELL = 1 ]; then
@@ -176,6 +179,7 @@ if [ $VM_SHELL = 1 ]; then
 	{
 		echo "export PINSUITE_IN_VM=1 PINSUITE_DISK_DIRS='$DISK_DIRS' HOME=/tmp TMPDIR=/tmp"
 		[ -z "$VFIO_DEV" ] || echo "export PINSUITE_VFIO_DEVICE=$VFIO_DEV"
+		[ -z "$RDMA_DEV" ] || echo "export PINSUITE_RDMA_NETDEV=$RDMA_DEV"
 		echo "PS1='pinsuite-vm# '"
 	} >/etc/profile
 	info "shell on the console (pinsuite.shell=1); the suite is in $VM_SUITE_DIR"

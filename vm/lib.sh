@@ -39,7 +39,7 @@ VM_BOOT_BAD='Kernel panic|BUG:|kernel BUG at|Oops|general protection fault|doubl
 # first because libcrc32c and ext4 look it up by alias when they load.
 VM_WANT_MODULES='crc32c_generic irqbypass vfio vfio_iommu_type1 vfio_virqfd
 vfio_pci_core vfio_pci iommufd virtio_blk virtio_pci ext4 xfs loop zram
-ib_uverbs rdma_rxe'
+ib_uverbs rdma_rxe veth crc32_generic'
 
 vm_die() {
 	echo "pinsuite-vm: $*" >&2

@@ -59,7 +59,7 @@ Options:
   --hugepages-2m N  2 MiB hugetlb pages reserved at boot (default $HUGE_2M)
   --hugepages-1g N  1 GiB hugetlb pages reserved at boot (default $HUGE_1G)
   --channel C       results channel: auto, ttyS1 or hvc0 (default auto)
-  --append ARGS     extra kernel command line arguments
+  --append ARGS     extra kernel command line arguments (repeatable)
   --json FILE       write the guest's JSON Lines results (run_tests.sh
                     --json) to FILE: all of them, or what arrived when the
                     guest died
@@ -171,7 +171,7 @@ while [ $# -gt 0 ]; do
 	--hugepages-2m) need_arg "$@"; HUGE_2M=$2; shift ;;
 	--hugepages-1g) need_arg "$@"; HUGE_1G=$2; shift ;;
 	--channel) need_arg "$@"; CHANNEL=$2; shift ;;
-	--append) need_arg "$@"; APPEND=$2; shift ;;
+	--append) need_arg "$@"; APPEND="${APPEND:+$APPEND }$2"; shift ;;
 	--json) need_arg "$@"; JSON_OUT=$2; shift ;;
 	--json=*) JSON_OUT=${1#*=} ;;
 	--junit) need_arg "$@"; JUNIT_OUT=$2; shift ;;
@@ -745,6 +745,8 @@ else
 fi
 
 # qemu_cmd kvm|tcg: the QEMU command line in Q, its description in ACCEL.
+# The NIC sits alone on a hub: rdma_pin puts its rxe device there on
+# kernels without veth (PINSUITE_RDMA_NETDEV), and no packet leaves.
 # mem-merge=off: the guest's RAM is not offered to the host's KSM, whose
 # full scans would otherwise cover gigabytes for every KSM case on the host.
 qemu_cmd() {
@@ -767,6 +769,8 @@ qemu_cmd() {
 		-numa "node,nodeid=1${cpus1:+,cpus=$cpus1},memdev=mem1"
 		-device intel-iommu,intremap=on
 		-device edu
+		-netdev hubport,id=pinsuite-net,hubid=0
+		-device virtio-net-pci,netdev=pinsuite-net
 		-serial "file:$W/console.log"
 		-chardev "file,id=results,path=$W/results.log,append=on")
 	if [ "$CHANNEL" = hvc0 ]; then
