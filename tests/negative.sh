@@ -14,51 +14,7 @@ plan $N
 
 if ! is_root; then
 	for i in $(seq $N); do skip "negative self-test $i" "needs root"; done
-	# xdp_pin: the device's two directions and the umem's release.
-xdp=$OUTPUT/xdp_pin
-sel="write after pin, anon base page"
-out=$("$xdp" -t "$sel" 2>/dev/null)
-if echo "$out" | grep -q '^ok 1 .*# SKIP'; then
-	for d in "unbroken" "dontneed" "dontneed, both directions" "leak"; do
-		skip "xdp_pin $d" "$(echo "$out" | sed -n 's/^ok 1 .*# SKIP //p')"
-	done
-else
-	echo "$out" | grep -q '^ok 1 '
-	ok $? "xdp_pin passes '$sel' unbroken"
-	out=$("$xdp" --selftest-break dontneed -t "$sel" 2>/dev/null)
-	ok "$([ $? = 1 ] && [ "$(echo "$out" | grep -c '^not ok')" = 1 ]; echo $?)" \
-		"xdp_pin dontneed: the case fails once the mapping is zapped behind the umem"
-	echo "$out" | grep -q '^# AF_XDP transmit: at offset .* the pin reads' &&
-		echo "$out" | grep -q '^# AF_XDP receive: at offset .* the pin wrote'
-	ok $? "xdp_pin dontneed: transmit reads the stale page, receive writes where the mapping no longer looks"
-	out=$("$xdp" --selftest-break leak -t "pins gone after closing the socket" 2>/dev/null)
-	echo "$out" | grep -q '^not ok 1 All pins released'
-	ok $? "xdp_pin leak: a umem kept open makes the release check fail"
-fi
-
-# odirect_pin: short-term pins, a read across fork(), the FOLL_PIN balance.
-odi=$OUTPUT/odirect_pin
-sel="an ext4 file, anon base page"
-out=$("$odi" -t "O_DIRECT read from $sel" 2>/dev/null)
-if echo "$out" | grep -q '^ok 1 .*# SKIP'; then
-	for d in "unbroken" "dontneed" "fork" "leak"; do
-		skip "odirect_pin $d" "$(echo "$out" | sed -n 's/^ok 1 .*# SKIP //p')"
-	done
-else
-	echo "$out" | grep -q '^ok 1 '
-	ok $? "odirect_pin passes 'O_DIRECT read from $sel' unbroken"
-	out=$("$odi" --selftest-break dontneed -t "$sel" 2>/dev/null)
-	n=$(echo "$out" | grep -cE '^not ok [0-9]+ Short-term pin is reliable: O_DIRECT (read from|write to)')
-	ok $((n != 2)) "odirect_pin dontneed: the read and the write case fail ($n)"
-	out=$("$odi" --selftest-break fork -t "forks, $sel" 2>/dev/null)
-	echo "$out" | grep -q '^not ok 1 .*landed in the child'
-	ok $? "odirect_pin fork: a read that lands in the child fails the case"
-	out=$("$odi" --selftest-break leak -t "All pins released: O_DIRECT reads and writes, an ext4 file" 2>/dev/null)
-	echo "$out" | grep -q '^not ok 1 All pins released'
-	ok $? "odirect_pin leak: pins kept make the balance check fail"
-fi
-
-done_testing
+	done_testing
 fi
 
 iou=$OUTPUT/iouring_pin
