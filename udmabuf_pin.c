@@ -113,7 +113,7 @@ static void add_matrix(const struct pin_ops *pin, const char *what, bool large_o
 		.bk_trigs = large_only ? large_triggers : any_triggers,
 		.tags = udmabuf_tags,
 		.extra = base_range.size ? &base_range : NULL,
-		.add = udmabuf_check_add,
+		.observe = udmabuf_observe,
 	};
 
 	pincheck_add_matrix(&m);

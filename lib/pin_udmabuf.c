@@ -224,86 +224,6 @@ const struct pin_ops pin_udmabuf_list = {
 
 /* The observation -------------------------------------------------------- */
 
-struct ksft_case *udmabuf_check_add(const struct pcase *c)
-{
-	struct pcase pc = *c;
-
-	pc.prop = pincheck_property(c);
-	pc.observe = udmabuf_observe;
-	return pcase_add(&pc, "%s, %s, %s", c->what, c->trig->name, c->bk->name);
-}
-
-/*
- * Read through the pin and compare with @view, or write through it and
- * look for the bytes in @view.  0 they agree, 1 not (@what), -1 recorded.
- */
-static int compare_dir(struct pin *p, const char *view, bool write, char *what, size_t wlen)
-{
-	const char *how = write ? p->ops->writer : p->ops->reader;
-	char *buf = malloc(p->len);
-	ssize_t off;
-	int ret;
-
-	if (!buf) {
-		obs_error("malloc", ENOMEM);
-		return -1;
-	}
-	if (write) {
-		memset(buf, PAT_DEVICE, p->len);
-		ret = p->ops->write(p, buf);
-	} else {
-		ret = p->ops->read(p, buf);
-	}
-	if (ret) {
-		obs_error(how, -ret);
-		free(buf);
-		return -1;
-	}
-	off = first_diff(buf, view, p->len);
-	if (off >= 0)
-		snprintf(what, wlen, "%s: at offset 0x%zx the pin %s 0x%02x, the memfd mapping holds 0x%02x",
-			 how, (size_t)off, write ? "wrote" : "reads", (unsigned char)buf[off],
-			 (unsigned char)view[off]);
-	free(buf);
-	return off >= 0;
-}
-
-static void compare(const struct pcase *c, struct pin *p, const struct trig_state *ts,
-		    const char *view)
-{
-	char what[2][KSFT_REASON_MAX] = { "", "" };
-	unsigned long now;
-	ssize_t off;
-	int r = 0, w = 0;
-
-	obs_phase(PH_CHECK);
-	off = first_not(ts->view, ts->expect, ts->len);
-	if (off >= 0) {
-		obs_broken(SYM_STALE, "the memfd mapping holds 0x%02x at offset 0x%zx, expected 0x%02x",
-			   (unsigned char)ts->view[off], (size_t)off, ts->expect);
-		return;
-	}
-	if (c->dir != PC_PIN_WRITES) {
-		r = compare_dir(p, view, false, what[0], sizeof(what[0]));
-		if (r < 0)
-			return;
-	}
-	if (c->dir != PC_PIN_READS && (!r || c->dir == PC_PIN_BOTH)) {
-		w = compare_dir(p, view, true, what[1], sizeof(what[1]));
-		if (w < 0)
-			return;
-	}
-	if (!r && !w)
-		return;
-	obs_broken(SYM_STALE, "%s", r ? what[0] : what[1]);
-	if (r && w)
-		ksft_print_msg("%s\n", what[1]);
-	now = pagemap_pfn(ts->view);
-	if (p->pfn || now)
-		ksft_print_msg("PFN of the first page: 0x%lx when pinned, 0x%lx mapped now%s\n",
-			       p->pfn, now, p->pfn == now ? "" : " (different page)");
-}
-
 /* --selftest-break dontneed: the memfd's pages behind the pin are dropped. */
 static void punch_hole(const struct mem *m, size_t len)
 {
@@ -315,49 +235,16 @@ static void punch_hole(const struct mem *m, size_t len)
 
 void udmabuf_observe(const struct pcase *c)
 {
-	struct pin p = { .fd = -1 };
-	struct trig_state ts;
-	bool triggered = false;
-	char *stale = NULL;
+	static const struct pincheck_via via = {
+		.mapping = "the memfd mapping",
+		.zap = punch_hole,
+	};
 	struct mem m;
-	size_t len;
-	int ret;
 
 	if (!mem_setup_memfd_obs(&m, c->bk, F_SEAL_SHRINK))
 		return;
-	len = m.size < PINCHECK_WINDOW ? m.size : PINCHECK_WINDOW;
 	udmabuf_bind(&m);
-	obs_phase(PH_PIN);
-	ret = pin_take(&p, c->pin, m.addr, len, true);
-	if (ret) {
-		obs_pin(c->pin, len, ret);
-		if (ret == PIN_STUCK)
-			case_abandon();
-		goto release;
-	}
-	if (pincheck_break == PC_BREAK_COMPARE) {
-		if (posix_memalign((void **)&stale, page_size(), len))
-			stale = NULL;
-		if (stale)
-			memcpy(stale, m.addr, len);
-	}
-	if (pincheck_break == PC_BREAK_DONTNEED)
-		punch_hole(&m, (m.bk->flags & BKF_HUGETLB) ? m.size : len);
-	if (pincheck_break == PC_BREAK_UNPIN && c->trig->promise) {
-		ksft_print_msg("selftest break: unpinned before the trigger\n");
-		pin_drop(&p);
-	}
-	triggered = true;
-	if (!trigger_run(c->trig, &m, len, &ts) && p.pinned)
-		compare(c, &p, &ts, stale ? stale : ts.view);
-release:
-	obs_phase(PH_RELEASE);
-	pin_drop(&p);
-	if (triggered && !obs_recorded() && trigger_control(&ts))
-		obs_held();
-	if (triggered)
-		trigger_finish(&ts);
-	free(stale);
+	pincheck_observe_mem(c, &m, &via);
 	udmabuf_bind(NULL);
 	obs_phase(PH_TEARDOWN);
 	mem_teardown(&m);

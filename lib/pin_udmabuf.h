@@ -50,11 +50,9 @@ extern const struct pin_ops pin_udmabuf_list;
 void udmabuf_bind(const struct mem *m);
 
 /*
- * Register the reliability case @c (pin, backing, trigger, dir filled) as
- * "<property>: <c->what>, <trigger>, <backing>", observed by
- * udmabuf_observe(): pincheck's observation for a pin that takes a memfd.
+ * The observer of udmabuf's reliability cases (pin_matrix.observe):
+ * pincheck's observation for a pin that takes a memfd.
  */
-struct ksft_case *udmabuf_check_add(const struct pcase *c);
 void udmabuf_observe(const struct pcase *c);
 
 #endif /* PINSUITE_PIN_UDMABUF_H */

@@ -37,7 +37,8 @@ struct ksft_case *pincheck_add(const struct pcase *c)
 	struct pcase pc = *c;
 
 	pc.prop = pincheck_property(c);
-	pc.observe = pincheck_observe;
+	if (!pc.observe)
+		pc.observe = pincheck_observe;
 	return pcase_add(&pc, "%s, %s, %s", c->what, c->trig->name, c->bk->name);
 }
 
@@ -81,7 +82,8 @@ static void matrix_add_one(const struct pin_matrix *m, struct pcase *c)
 	if (!c->writable)
 		c->tags |= tags_select(ro_pin_tags, bk);
 	c->need = m->need ? m->need(bk) : (struct need){ 0 };
-	(m->add ? m->add : pincheck_add)(c);
+	c->observe = m->observe;
+	pincheck_add(c);
 }
 
 void pincheck_add_matrix(const struct pin_matrix *m)
@@ -143,8 +145,8 @@ static ssize_t extent_diff(const struct pin *p, const char *a, const char *b)
  * agree, 1 when they do not (what differs in @what), -1 when a step
  * failed (recorded).
  */
-static int compare_dir(struct pin *p, const char *view, size_t len, bool write, char *what,
-		       size_t wlen)
+static int compare_dir(struct pin *p, const char *view, size_t len, bool write,
+		       const char *mapping, char *what, size_t wlen)
 {
 	const char *how = write ? p->ops->writer : p->ops->reader;
 	char *buf;
@@ -177,16 +179,16 @@ static int compare_dir(struct pin *p, const char *view, size_t len, bool write, 
 	}
 	off = extent_diff(p, buf, view);
 	if (off >= 0)
-		snprintf(what, wlen, "%s: at offset 0x%zx the pin %s 0x%02x, the mapping holds 0x%02x",
-			 how, (size_t)off, write ? "wrote" : "reads", (unsigned char)buf[off],
+		snprintf(what, wlen, "%s: at offset 0x%zx the pin %s 0x%02x, %s holds 0x%02x",
+			 how, (size_t)off, write ? "wrote" : "reads", (unsigned char)buf[off], mapping,
 			 (unsigned char)view[off]);
 	free(buf);
 	return off >= 0;
 }
 
 /* The mapping must hold what the trigger left in it; 1 with @what if not. */
-static int check_mapping(const struct pcase *c, const struct trig_state *ts, char *what,
-			 size_t wlen)
+static int check_mapping(const struct pcase *c, const struct trig_state *ts, const char *mapping,
+			 char *what, size_t wlen)
 {
 	ssize_t off = first_not(ts->view, ts->expect, ts->len);
 
@@ -197,7 +199,7 @@ static int check_mapping(const struct pcase *c, const struct trig_state *ts, cha
 		snprintf(what, wlen, "the child's write leaked into the parent at offset 0x%zx",
 			 (size_t)off);
 	else
-		snprintf(what, wlen, "the mapping holds 0x%02x at offset 0x%zx, expected 0x%02x",
+		snprintf(what, wlen, "%s holds 0x%02x at offset 0x%zx, expected 0x%02x", mapping,
 			 (unsigned char)ts->view[off], (size_t)off, ts->expect);
 	return 1;
 }
@@ -249,23 +251,23 @@ failed:
  * when the first one differs.  Records OBS_BROKEN, or an error.
  */
 static void compare(const struct pcase *c, struct pin *p, const struct trig_state *ts,
-		    const char *view)
+		    const char *view, const char *mapping)
 {
 	char what[2][KSFT_REASON_MAX] = { "", "" };
 	int r = 0, w = 0;
 
 	obs_phase(PH_CHECK);
-	if (check_mapping(c, ts, what[0], sizeof(what[0]))) {
+	if (check_mapping(c, ts, mapping, what[0], sizeof(what[0]))) {
 		obs_broken(SYM_STALE, "%s", what[0]);
 		return;
 	}
 	if (c->dir != PC_PIN_WRITES) {
-		r = compare_dir(p, view, ts->len, false, what[0], sizeof(what[0]));
+		r = compare_dir(p, view, ts->len, false, mapping, what[0], sizeof(what[0]));
 		if (r < 0)
 			return;
 	}
 	if (c->dir != PC_PIN_READS && !p->ops->check && (!r || c->dir == PC_PIN_BOTH)) {
-		w = compare_dir(p, view, ts->len, true, what[1], sizeof(what[1]));
+		w = compare_dir(p, view, ts->len, true, mapping, what[1], sizeof(what[1]));
 		if (w < 0)
 			return;
 	}
@@ -274,34 +276,45 @@ static void compare(const struct pcase *c, struct pin *p, const struct trig_stat
 	obs_broken(SYM_STALE, "%s", r ? what[0] : what[1]);
 	if (r && w)
 		ksft_print_msg("%s\n", what[1]);
-	diag_pfns(p, view);
+	diag_pfns(p, ts->view);
 }
 
-void pincheck_observe(const struct pcase *c)
+/* --selftest-break dontneed on a plain mapping. */
+static void zap_mapping(const struct mem *m, size_t len)
+{
+	if (madvise(m->addr, len, MADV_DONTNEED))
+		ksft_print_msg("selftest break: MADV_DONTNEED: %s\n", strerror(errno));
+}
+
+static const struct pincheck_via plain = {
+	.mapping = "the mapping",
+	.zap = zap_mapping,
+};
+
+void pincheck_observe_mem(const struct pcase *c, struct mem *m, const struct pincheck_via *via)
 {
 	struct kid prep_kid = { .pid = 0 };
 	struct pin p = { .fd = -1 };
 	struct trig_state ts;
 	char *stale = NULL;
 	bool triggered = false;
-	struct mem m;
 	size_t len;
 	int ret;
 
-	if (!mem_setup_obs(&m, c->bk))
-		return;
-	len = m.size < PINCHECK_WINDOW ? m.size : PINCHECK_WINDOW;
-	if (prepare(c, &m, &prep_kid))
+	if (!via)
+		via = &plain;
+	len = m->size < PINCHECK_WINDOW ? m->size : PINCHECK_WINDOW;
+	if (prepare(c, m, &prep_kid))
 		goto release;
 	obs_phase(PH_PIN);
-	ret = pin_take(&p, c->pin, m.addr, len, c->writable);
+	ret = pin_take(&p, c->pin, m->addr, len, c->writable);
 	if (ret) {
 		obs_pin(c->pin, len, ret);
 		if (ret == PIN_STUCK)
 			case_abandon();
 		goto release;
 	}
-	if (c->prep == PREP_RO_MAPPED && mprotect(m.addr, m.size, PROT_READ | PROT_WRITE)) {
+	if (c->prep == PREP_RO_MAPPED && mprotect(m->addr, m->size, PROT_READ | PROT_WRITE)) {
 		obs_error("mprotect(PROT_READ|PROT_WRITE) after the pin", errno);
 		goto release;
 	}
@@ -310,19 +323,18 @@ void pincheck_observe(const struct pcase *c)
 		if (posix_memalign((void **)&stale, page_size(), len))
 			stale = NULL;
 		if (stale)
-			memcpy(stale, m.addr, len);
+			memcpy(stale, m->addr, len);
 	}
-	if (pincheck_break == PC_BREAK_DONTNEED &&
-	    madvise(m.addr, (m.bk->flags & BKF_HUGETLB) ? m.size : len, MADV_DONTNEED))
-		ksft_print_msg("selftest break: MADV_DONTNEED: %s\n", strerror(errno));
+	if (pincheck_break == PC_BREAK_DONTNEED)
+		via->zap(m, (m->bk->flags & BKF_HUGETLB) ? m->size : len);
 	if (pincheck_break == PC_BREAK_UNPIN && c->trig->promise) {
 		ksft_print_msg("selftest break: unpinned before the trigger\n");
 		pin_drop(&p);
 	}
 	triggered = true;
 	/* With the pin dropped by the break there is nothing to compare through. */
-	if (!trigger_run(c->trig, &m, len, &ts) && p.pinned)
-		compare(c, &p, &ts, stale ? stale : ts.view);
+	if (!trigger_run(c->trig, m, len, &ts) && p.pinned)
+		compare(c, &p, &ts, stale ? stale : ts.view, via->mapping);
 release:
 	obs_phase(PH_RELEASE);
 	pin_drop(&p);
@@ -334,6 +346,15 @@ release:
 	free(stale);
 	if (prep_kid.pid > 0)
 		kid_finish(&prep_kid, false);
+}
+
+void pincheck_observe(const struct pcase *c)
+{
+	struct mem m;
+
+	if (!mem_setup_obs(&m, c->bk))
+		return;
+	pincheck_observe_mem(c, &m, NULL);
 	obs_phase(PH_TEARDOWN);
 	mem_teardown(&m);
 }

@@ -37,7 +37,8 @@ enum property pincheck_property(const struct pcase *c);
 
 /*
  * Register the reliability case @c (pin, access, backing, trigger, prep,
- * dir, tags filled) as "<property>: <c->what>, <trigger>, <backing>".
+ * dir, tags filled) as "<property>: <c->what>, <trigger>, <backing>",
+ * observed by c->observe, by default pincheck_observe().
  */
 struct ksft_case *pincheck_add(const struct pcase *c);
 
@@ -73,13 +74,30 @@ struct pin_matrix {
 	const struct tagsel *tags;	/* what the cases guard besides, or NULL */
 	/* A backing of the path's own after the catalog (bk_trigs() alone decides). */
 	const struct backing *extra;
-	/* How a case is registered; NULL: pincheck_add(). */
-	struct ksft_case *(*add)(const struct pcase *c);
+	/* The cases' observer; NULL: pincheck_observe(). */
+	observe_fn observe;
 };
 
 void pincheck_add_matrix(const struct pin_matrix *m);
 
 /* The observer of reliability cases. */
 void pincheck_observe(const struct pcase *c);
+
+/*
+ * How a mechanism that pins what lies behind a mapping (udmabuf: the
+ * memfd's folios) differs: what the pin is compared with, as diagnosed,
+ * and how --selftest-break dontneed drops the pages behind the pin.
+ */
+struct pincheck_via {
+	const char *mapping;				/* "the mapping" */
+	void (*zap)(const struct mem *m, size_t len);	/* the first @len bytes */
+};
+
+/*
+ * pincheck_observe() on @m, which the caller set up (and tears down
+ * afterwards): prepare, pin, trigger, compare, unpin, and whether the
+ * trigger's event happens unpinned.  @via NULL: a plain mapping.
+ */
+void pincheck_observe_mem(const struct pcase *c, struct mem *m, const struct pincheck_via *via);
 
 #endif /* PINSUITE_PINCHECK_H */
