@@ -26,7 +26,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <linux/magic.h>
 #include <linux/types.h>
 #include <stdint.h>
@@ -58,8 +57,6 @@
 #define SYS_memfd_secret	447
 #endif
 
-static const char *opt_device;
-static bool opt_allow_rebind;
 static int break_placed, break_leak, break_leftover, break_refuse, break_memlock,
 	   break_zero;
 
@@ -1554,42 +1551,6 @@ static void enumerate(void)
 	add_placement(1);
 }
 
-static int validate(char *why, size_t len)
-{
-	return vfio_device_select(opt_device, opt_allow_rebind, why, len);
-}
-
-static void setup(void)
-{
-	vfio_prepare();
-}
-
-enum { OPT_DEVICE = 0x2000, OPT_ALLOW_REBIND, OPT_EDU_POLL };
-
-static const struct option longopts[] = {
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "allow-rebind", no_argument, NULL, OPT_ALLOW_REBIND },
-	{ "edu-poll", no_argument, NULL, OPT_EDU_POLL },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int promises_option(int opt, const char *arg, char *why, size_t len)
-{
-	switch (opt) {
-	case OPT_DEVICE:
-		opt_device = arg;
-		return 0;
-	case OPT_ALLOW_REBIND:
-		opt_allow_rebind = true;
-		return 0;
-	case OPT_EDU_POLL:
-		vfio_edu_poll = true;
-		return 0;
-	}
-	snprintf(why, len, "unknown option");
-	return -1;
-}
-
 static const struct ksft_break breaks[] = {
 	{ "placed", "judge placement by the PFNs from before the pin", &break_placed, 1 },
 	{ "leak", "keep the pin when the release is checked", &break_leak, 1 },
@@ -1609,24 +1570,13 @@ static const struct pinsuite suite = {
 		   "on every failure path (holes, PROT_NONE, refused files, RLIMIT_MEMLOCK,\n"
 		   "fail-nth); memfd_secret, PROT_NONE and PFNMAP memory refused; short-term\n"
 		   "pins of the shared and huge zeropage work.",
-	.usage = "      --device BDF        the VFIO device to use (also PINSUITE_VFIO_DEVICE);\n"
-		 "                          inside the suite's VM (PINSUITE_IN_VM=1) the edu\n"
-		 "                          device is used by default\n"
-		 "      --allow-rebind      bind the device to vfio-pci if it is bound elsewhere\n"
-		 "                          (put back when the run ends, also if it is killed)\n"
-		 "      --edu-poll          wait for edu DMA by polling instead of its MSI\n",
-	.longopts = longopts,
-	.option = promises_option,
-	.validate = validate,
+	.options = &vfio_suite_options,
 	.breaks = breaks,
 	.enumerate = enumerate,
-	.setup = setup,
+	.setup = vfio_prepare,
 	.timeout = 120,
 	/* A private hugetlb pin and its copy; the CMA fill grows the pool itself. */
 	.hugetlb_pages = 4,
 };
 
-int main(int argc, char **argv)
-{
-	pinsuite_main(&suite, argc, argv);
-}
+PINSUITE_MAIN(suite)

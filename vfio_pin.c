@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -50,8 +49,6 @@
 #include "lib/sysstate.h"
 #include "lib/util.h"
 
-static const char *opt_device;
-static bool opt_allow_rebind;
 static int break_memlock, break_leak, break_rowrite, break_exited, break_exec;
 
 /* Reliability matrices -------------------------------------------------- */
@@ -1363,42 +1360,6 @@ static void enumerate(void)
 	add_exec();
 }
 
-static int validate(char *why, size_t len)
-{
-	return vfio_device_select(opt_device, opt_allow_rebind, why, len);
-}
-
-static void setup(void)
-{
-	vfio_prepare();
-}
-
-enum { OPT_DEVICE = 0x2000, OPT_ALLOW_REBIND, OPT_EDU_POLL };
-
-static const struct option longopts[] = {
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "allow-rebind", no_argument, NULL, OPT_ALLOW_REBIND },
-	{ "edu-poll", no_argument, NULL, OPT_EDU_POLL },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int vfio_option(int opt, const char *arg, char *why, size_t len)
-{
-	switch (opt) {
-	case OPT_DEVICE:
-		opt_device = arg;
-		return 0;
-	case OPT_ALLOW_REBIND:
-		opt_allow_rebind = true;
-		return 0;
-	case OPT_EDU_POLL:
-		vfio_edu_poll = true;
-		return 0;
-	}
-	snprintf(why, len, "unknown option");
-	return -1;
-}
-
 static const struct ksft_break breaks[] = {
 	{ "rowrite", "map R/W where a R/O map is tested", &break_rowrite, 1 },
 	{ "memlock", "raise RLIMIT_MEMLOCK above the map", &break_memlock, 1 },
@@ -1415,18 +1376,10 @@ static const struct pinsuite suite = {
 		   "mock IOMMU page table or pagemap PFNs against the mapping after writes, fork,\n"
 		   "mprotect, KSM, collapse, pageout and migration; what a map must refuse; that\n"
 		   "a R/O map keeps the device from writing; memlock charge; pin release.",
-	.usage = "      --device BDF        the VFIO device to use (also PINSUITE_VFIO_DEVICE);\n"
-		 "                          inside the suite's VM (PINSUITE_IN_VM=1) the edu\n"
-		 "                          device is used by default\n"
-		 "      --allow-rebind      bind the device to vfio-pci if it is bound elsewhere\n"
-		 "                          (put back when the run ends, also if it is killed)\n"
-		 "      --edu-poll          wait for edu DMA by polling instead of its MSI\n",
-	.longopts = longopts,
-	.option = vfio_option,
-	.validate = validate,
+	.options = &vfio_suite_options,
 	.breaks = breaks,
 	.enumerate = enumerate,
-	.setup = setup,
+	.setup = vfio_prepare,
 	/* A case takes seconds; a stuck one should not hold the run for long. */
 	.timeout = 30,
 	/* A private hugetlb pin, its COW copy and a child's copy. */

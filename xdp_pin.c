@@ -465,7 +465,4 @@ static const struct pinsuite suite = {
 	.hugetlb_pages = 4,
 };
 
-int main(int argc, char **argv)
-{
-	pinsuite_main(&suite, argc, argv);
-}
+PINSUITE_MAIN(suite)

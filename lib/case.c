@@ -383,7 +383,7 @@ static int option(int opt, const char *arg, char *why, size_t len)
 		state_owner = arg;
 		return 0;
 	}
-	return ps->option ? ps->option(opt, arg, why, len) : -1;
+	return ps->options && ps->options->option ? ps->options->option(opt, arg, why, len) : -1;
 }
 
 static int validate(char *why, size_t len)
@@ -424,7 +424,7 @@ static int validate(char *why, size_t len)
 		if (ret)
 			return ret;
 	}
-	return ps->validate ? ps->validate(why, len) : 0;
+	return ps->options && ps->options->validate ? ps->options->validate(why, len) : 0;
 }
 
 static void setup(void)
@@ -512,17 +512,20 @@ int pinsuite_main(const struct pinsuite *p, int argc, char **argv)
 		.report_size = sizeof(struct obs),
 		.timeout = p->timeout,
 	};
+	const struct pinsuite_options *o = p->options;
 	size_t n = 0;
 	char *usage;
 
 	ps = p;
-	while (p->longopts && p->longopts[n].name)
+	while (o && o->longopts && o->longopts[n].name)
 		n++;
 	longopts = calloc(n + ARRAY_SIZE(own) + 1, sizeof(*longopts));
-	if (!longopts || asprintf(&usage, "%s%s", pinsuite_usage, p->usage ? p->usage : "") < 0)
+	if (!longopts ||
+	    asprintf(&usage, "%s%s", pinsuite_usage, o && o->usage ? o->usage : "") < 0)
 		abort();
 	memcpy(longopts, own, sizeof(own));
-	memcpy(longopts + ARRAY_SIZE(own), p->longopts ? p->longopts : own, n * sizeof(*longopts));
+	if (n)
+		memcpy(longopts + ARRAY_SIZE(own), o->longopts, n * sizeof(*longopts));
 	s.longopts = longopts;
 	s.usage = usage;
 	ksft_main(&s, argc, argv);

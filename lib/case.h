@@ -184,13 +184,18 @@ void pcase_judge(const struct ksft_case *tc, const void *report, const struct ks
 
 /* A binary ------------------------------------------------------------- */
 
+/* A binary's own options: their usage lines, the parser, the check. */
+struct pinsuite_options {
+	const char *usage;
+	const struct option *longopts;
+	int (*option)(int opt, const char *arg, char *why, size_t len);
+	int (*validate)(char *why, size_t len);
+};
+
 struct pinsuite {
 	const char *name;
 	const char *summary;
-	const char *usage;			/* the binary's own options, or NULL */
-	const struct option *longopts;		/* ... */
-	int (*option)(int opt, const char *arg, char *why, size_t len);
-	int (*validate)(char *why, size_t len);
+	const struct pinsuite_options *options;	/* the binary's own, or NULL */
 	const struct ksft_break *breaks;	/* the binary's own modes, or NULL */
 	void (*enumerate)(void);
 	void (*setup)(void);			/* after the run's own set-up */
@@ -199,5 +204,12 @@ struct pinsuite {
 };
 
 int pinsuite_main(const struct pinsuite *ps, int argc, char **argv) __noreturn;
+
+/* A binary's main(): run @suite. */
+#define PINSUITE_MAIN(suite)				\
+int main(int argc, char **argv)				\
+{							\
+	pinsuite_main(&(suite), argc, argv);		\
+}
 
 #endif /* PINSUITE_CASE_H */

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "case.h"
 #include "iommufd_uapi.h"
 #include "ksft.h"
 #include "observe.h"
@@ -121,6 +123,57 @@ int vfio_device_select(const char *bdf, bool allow_rebind, char *why, size_t len
 	dev.edu = dev.bdf[0] && edu_is(dev.bdf);
 	return 0;
 }
+
+/* The options of a binary that uses the device -------------------------- */
+
+static const char *opt_device;
+static bool opt_allow_rebind;
+
+enum { OPT_DEVICE = 0x2000, OPT_ALLOW_REBIND, OPT_EDU_POLL };
+
+static const struct option vfio_options[] = {
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "allow-rebind", no_argument, NULL, OPT_ALLOW_REBIND },
+	{ "edu-poll", no_argument, NULL, OPT_EDU_POLL },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char vfio_options_usage[] =
+	"      --device BDF        the VFIO device to use (also PINSUITE_VFIO_DEVICE);\n"
+	"                          inside the suite's VM (PINSUITE_IN_VM=1) the edu\n"
+	"                          device is used by default\n"
+	"      --allow-rebind      bind the device to vfio-pci if it is bound elsewhere\n"
+	"                          (put back when the run ends, also if it is killed)\n"
+	"      --edu-poll          wait for edu DMA by polling instead of its MSI\n";
+
+static int vfio_option(int opt, const char *arg, char *why, size_t len)
+{
+	switch (opt) {
+	case OPT_DEVICE:
+		opt_device = arg;
+		return 0;
+	case OPT_ALLOW_REBIND:
+		opt_allow_rebind = true;
+		return 0;
+	case OPT_EDU_POLL:
+		vfio_edu_poll = true;
+		return 0;
+	}
+	snprintf(why, len, "unknown option");
+	return -1;
+}
+
+static int vfio_options_validate(char *why, size_t len)
+{
+	return vfio_device_select(opt_device, opt_allow_rebind, why, len);
+}
+
+const struct pinsuite_options vfio_suite_options = {
+	.usage = vfio_options_usage,
+	.longopts = vfio_options,
+	.option = vfio_option,
+	.validate = vfio_options_validate,
+};
 
 const char *vfio_device(void)
 {

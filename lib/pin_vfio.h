@@ -57,6 +57,12 @@ enum vfio_path {
  * error).
  */
 int vfio_device_select(const char *bdf, bool allow_rebind, char *why, size_t len);
+/*
+ * The options of a binary that uses the device (struct pinsuite's): --device
+ * BDF, --allow-rebind and --edu-poll, then vfio_device_select() with them.
+ */
+struct pinsuite_options;
+extern const struct pinsuite_options vfio_suite_options;
 /* The chosen device ("0000:00:03.0") or NULL. */
 const char *vfio_device(void);
 /* The chosen device is a QEMU edu: pins are observed by DMA. */

@@ -213,7 +213,4 @@ static const struct pinsuite suite = {
 	.timeout = 30,
 };
 
-int main(int argc, char **argv)
-{
-	pinsuite_main(&suite, argc, argv);
-}
+PINSUITE_MAIN(suite)
