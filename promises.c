@@ -34,7 +34,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -45,6 +44,7 @@
 #include "lib/expect.h"
 #include "lib/failnth.h"
 #include "lib/leftover.h"
+#include "lib/memlock.h"
 #include "lib/observe.h"
 #include "lib/pin_vfio.h"
 #include "lib/pinreq.h"
@@ -57,8 +57,7 @@
 #define SYS_memfd_secret	447
 #endif
 
-static int break_placed, break_leak, break_leftover, break_refuse, break_memlock,
-	   break_zero;
+static int break_placed, break_leftover, break_refuse, break_zero;
 
 /* The mechanisms ---------------------------------------------------------- */
 
@@ -125,19 +124,6 @@ static const struct mech *case_mech(const struct pcase *c)
 }
 
 /* Helpers ----------------------------------------------------------------- */
-
-/* @n pages of private anonymous base pages, written. */
-static char *anon_pages(size_t n)
-{
-	size_t len = n * page_size();
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, len, MADV_NOHUGEPAGE);
-	memset(p, PAT_INITIAL, len);
-	return p;
-}
 
 /* The part of a backing that is pinned and looked at. */
 static size_t window(const struct mem *m)
@@ -406,39 +392,16 @@ teardown:
 
 static void release_observe(const struct pcase *c)
 {
-	const struct pinreq_ops *req = mech_req(case_mech(c));
-	struct pin p = { .fd = -1 };
-	struct release r;
-	struct mem m;
-	size_t len;
-
-	if (!mem_setup_obs(&m, c->bk))
-		return;
-	len = window(&m);
-	/*
-	 * fork() can tell whether private anonymous pages are pinned - but
-	 * not cheaply for gigantic ones, whose copy for the child takes a
-	 * page of the pool and seconds under emulation.
-	 */
-	release_before(&r, req ? req->charge : NULL,
-		       backing_is(c->bk, BKF_PRIVATE | BKF_ANON, 0) &&
-		       c->bk->size <= platform()->pmd_size ? m.addr : NULL, len);
-	if (!take(c, &p, m.addr, len))
-		goto teardown;
-	release_pinned(&r);
-	obs_phase(PH_RELEASE);
-	if (!break_leak)
-		pin_drop(&p);
-	else
-		ksft_print_msg("selftest break: the pin is kept\n");
-	release_after(&r, "after unpinning");
-	pin_drop(&p);
-teardown:
-	mem_teardown(&m);
+	release_unpin(c, mech_req(case_mech(c)), NULL, "after unpinning");
 }
 
 /* Release when the process exits with its pins ----------------------------- */
 
+/*
+ * Not release_exit(): the child pins the case's backing, the machine's
+ * count must be quiet before and must have seen the child's pin, and what
+ * is left is judged by leftover.h, which waits longer for late releases.
+ */
 static void exit_observe(const struct pcase *c)
 {
 	char what[KSFT_REASON_MAX];
@@ -467,7 +430,7 @@ static void exit_observe(const struct pcase *c)
 		/* The child's own memory, pinned, and never unpinned. */
 		if (mem_setup(&m, c->bk) || pin_take(&p, c->pin, m.addr, window(&m), c->writable))
 			_exit(1);
-		if (break_leak && fork() == 0) {
+		if (release_break_leak && fork() == 0) {
 			/* A grandchild keeps the files (and the pins) open. */
 			pause();
 			_exit(0);
@@ -546,7 +509,7 @@ static char *low_pages(size_t n)
 		return p;
 	}
 	/* All taken (a sanitizer's shadow memory): anywhere, then. */
-	return anon_pages(n);
+	return anon_pages(len, true);
 }
 
 /* A file on a filesystem where writable long-term pins are refused. */
@@ -643,7 +606,7 @@ static void leftover_break(const struct pcase *c, struct pin *extra, char **page
 	if (!break_leftover)
 		return;
 	ksft_print_msg("selftest break: a pin of another page is kept\n");
-	*page = anon_pages(1);
+	*page = anon_pages(page_size(), true);
 	if (!*page || pin_take(extra, c->pin, *page, page_size(), c->writable))
 		ksft_print_msg("selftest break: that pin did not work\n");
 }
@@ -720,7 +683,7 @@ static void failnth_observe(const struct pcase *c)
 	bool fired;
 	int ret, lret = 0;
 
-	addr = anon_pages(NTH_PAGES);
+	addr = anon_pages(len, true);
 	if (!addr) {
 		obs_error("mmap", errno);
 		return;
@@ -806,48 +769,28 @@ static void failnth_observe(const struct pcase *c)
 
 #define MEMLOCK_LIMIT	(64UL << 10)
 
-/* --selftest-break memlock: 64 MiB, or the hard limit if that is lower. */
-static unsigned long memlock_break_limit(void)
-{
-	struct rlimit rl;
-
-	if (!getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_max != RLIM_INFINITY &&
-	    rl.rlim_max < 64UL << 20)
-		return rl.rlim_max;
-	return 64UL << 20;
-}
-
-/* In a child: set up, give up privileges, request 16 times the limit. */
+/*
+ * In a child: set up, give up privileges, request 16 times the limit.
+ * Unlike memlock_observe()'s cases (their charge goes up and back), this
+ * judges what the refused request left, by every witness of leftover.h.
+ */
 static void memlock_child(const struct pcase *c)
 {
 	const struct pinreq_ops *ops = mech_req(case_mech(c));
-	unsigned long limit = break_memlock ? memlock_break_limit() : MEMLOCK_LIMIT;
+	unsigned long limit = memlock_limit(MEMLOCK_LIMIT);
 	size_t len = 16 * MEMLOCK_LIMIT, ps = page_size();
-	bool after = ops == &pinreq_iouring;
-	char why[KSFT_REASON_MAX] = "";
 	struct leftover l;
 	struct pinreq r;
 	char *addr;
 	int ret;
 
-	addr = anon_pages(len / ps);
+	addr = anon_pages(len, true);
 	if (!addr) {
 		obs_error("mmap", errno);
 		return;
 	}
-	/*
-	 * A ring is charged to the user who created it (without CAP_IPC_LOCK):
-	 * create it unprivileged.  VFIO and iommufd need root to open, and
-	 * charge whoever maps.
-	 */
-	ret = after ? drop_privileges(limit) : pinreq_open(&r, ops, c->writable, why, sizeof(why));
-	if (!ret)
-		ret = after ? pinreq_open(&r, ops, c->writable, why, sizeof(why)) :
-		      drop_privileges(limit);
-	if (ret) {
-		obs_error(*why ? why : "dropping privileges", *why ? 0 : -ret);
+	if (!memlock_prepare(ops, c->writable, limit, &r, 1))
 		return;
-	}
 	leftover_before(&l, addr, addr + len - ps);
 	obs_phase(PH_PIN);
 	ret = pinreq_request(&r, addr, len);
@@ -864,22 +807,9 @@ static void memlock_child(const struct pcase *c)
 	pinreq_close(&r);
 }
 
-static void memlock_observe(const struct pcase *c)
+static void memlock_refused_observe(const struct pcase *c)
 {
-	struct kid k;
-	pid_t pid = kid_fork(&k);
-
-	if (pid < 0) {
-		obs_error("fork", errno);
-		return;
-	}
-	if (!pid) {
-		memlock_child(c);
-		fflush(stdout);
-		_exit(0);
-	}
-	if (kid_finish(&k, false) && !obs_recorded())
-		obs_error("the unprivileged child", ECHILD);
+	observe_in_child(c, memlock_child);
 }
 
 /* Refusal ---------------------------------------------------------------------- */
@@ -965,7 +895,7 @@ static char *refusal_range(enum refusal rf, size_t len)
 	/* --selftest-break refuse: ordinary memory instead. */
 	if (break_refuse) {
 		ksft_print_msg("selftest break: pinning anonymous memory instead\n");
-		return anon_pages(len / page_size());
+		return anon_pages(len, true);
 	}
 	switch (rf) {
 	case RF_SECRET:
@@ -978,7 +908,7 @@ static char *refusal_range(enum refusal rf, size_t len)
 			memset(p, PAT_INITIAL, len);
 		break;
 	case RF_PROTNONE:
-		p = anon_pages(len / page_size());
+		p = anon_pages(len, true);
 		if (p && mprotect(p, len, PROT_NONE)) {
 			munmap(p, len);
 			p = MAP_FAILED;
@@ -1440,7 +1370,7 @@ static void add_failure_paths(void)
 				  mech_req(&mechs[i])->call);
 		}
 		if (mechs[i].fams & F_MEMLOCK && mech_req(&mechs[i])) {
-			struct pcase c = mech_case(&mechs[i], P_RELEASED, memlock_observe);
+			struct pcase c = mech_case(&mechs[i], P_RELEASED, memlock_refused_observe);
 
 			c.need.flags = NEED_ROOT;
 			pcase_add(&c, "%s, refused beyond RLIMIT_MEMLOCK, unprivileged", mechs[i].name);
@@ -1553,11 +1483,11 @@ static void enumerate(void)
 
 static const struct ksft_break breaks[] = {
 	{ "placed", "judge placement by the PFNs from before the pin", &break_placed, 1 },
-	{ "leak", "keep the pin when the release is checked", &break_leak, 1 },
+	{ "leak", "keep the pin when the release is checked", &release_break_leak, 1 },
 	{ "leftover", "keep a pin of the first page after a refused request", &break_leftover,
 	  1 },
 	{ "refuse", "pin ordinary memory where a refusal is tested", &break_refuse, 1 },
-	{ "memlock", "raise RLIMIT_MEMLOCK above the request", &break_memlock, 1 },
+	{ "memlock", "raise RLIMIT_MEMLOCK above the request", &memlock_break, 1 },
 	{ "zero", "write the buffer before the O_DIRECT write from the zeropage", &break_zero,
 	  1 },
 	{ NULL, NULL, NULL, 0 },

@@ -28,13 +28,15 @@
 #include <unistd.h>
 
 #include "lib/case.h"
+#include "lib/memlock.h"
 #include "lib/observe.h"
+#include "lib/outcome.h"
 #include "lib/pin_rdma.h"
 #include "lib/pincheck.h"
 #include "lib/release.h"
 #include "lib/util.h"
 
-static int break_memlock, break_leak, break_rereg, break_file;
+static int break_rereg, break_file;
 
 /* Reliability: every trigger, every backing, R/O and R/W ---------------- */
 
@@ -56,76 +58,6 @@ static void add_matrix(void)
 }
 
 /* Outcome: which mappings may be registered ----------------------------- */
-
-static size_t window(size_t size)
-{
-	return size < PINCHECK_WINDOW ? size : PINCHECK_WINDOW;
-}
-
-/* Register @len bytes at @addr on a fresh context and deregister: 0 or -errno. */
-static int try_register(char *addr, size_t len, int access, const char **step)
-{
-	struct rdma_ctx r;
-	struct ibv_mr *mr;
-	int ret;
-
-	ret = rdma_open_pd(&r, step);
-	if (ret)
-		return ret;
-	*step = "ibv_reg_mr";
-	obs_phase(PH_PIN);
-	mr = ibv_reg_mr(r.pd, addr, len, access);
-	ret = mr ? 0 : -(errno ? errno : EIO);
-	if (mr)
-		ibv_dereg_mr(mr);
-	rdma_close(&r);
-	return ret;
-}
-
-static void register_observe(const struct pcase *c)
-{
-	const char *step;
-	struct mem m;
-	int ret;
-
-	if (!mem_setup_obs(&m, c->bk))
-		return;
-	obs_rule_facts(m.fs_magic, c->bk->flags & BKF_SHARED);
-	ret = try_register(m.addr, window(m.size), c->writable ? RDMA_ACCESS_RW : RDMA_ACCESS_RO,
-			   &step);
-	ksft_print_msg("%s %s of a %s mapping on %s: %s\n", c->writable ? "R/W" : "R/O", step,
-		       (c->bk->flags & BKF_SHARED) ? "MAP_SHARED" : "MAP_PRIVATE",
-		       fs_name(m.fs_magic), ret ? strerror(-ret) : "registered");
-	if (ret && strcmp(step, "ibv_reg_mr"))
-		obs_error(step, -ret);
-	else
-		obs_call(c->writable ? "R/W ibv_reg_mr" : "R/O ibv_reg_mr", ret, true,
-			 window(m.size));
-	mem_teardown(&m);
-}
-
-static void prot_read_observe(const struct pcase *c)
-{
-	size_t len = 4 * page_size();
-	const char *step;
-	char *p;
-	int ret;
-
-	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (p == MAP_FAILED) {
-		obs_error("mmap", errno);
-		return;
-	}
-	ret = try_register(p, len, c->writable ? RDMA_ACCESS_RW : RDMA_ACCESS_RO, &step);
-	ksft_print_msg("%s %s of a PROT_READ anon mapping: %s\n", c->writable ? "R/W" : "R/O",
-		       step, ret ? strerror(-ret) : "registered");
-	if (ret && strcmp(step, "ibv_reg_mr"))
-		obs_error(step, -ret);
-	else
-		obs_call(c->writable ? "R/W ibv_reg_mr of a PROT_READ mapping" :
-			 "R/O ibv_reg_mr of a PROT_READ mapping", ret, true, len);
-	munmap(p, len);
-}
 
 /* A file of PAT_INITIAL bytes, opened O_RDONLY and mapped PROT_READ, MAP_SHARED. */
 struct rofile {
@@ -214,7 +146,8 @@ static void rofile_observe(const struct pcase *c)
 	(void)c;
 	if (!rofile_open(&f, 4 * page_size()))
 		return;
-	ret = try_register(f.map, f.len, RDMA_ACCESS_RO, &step);
+	obs_phase(PH_PIN);
+	ret = rdma_try_register(f.map, f.len, false, &step);
 	ksft_print_msg("R/O %s: %s\n", step, ret ? strerror(-ret) : "registered");
 	if (ret && strcmp(step, "ibv_reg_mr"))
 		obs_error(step, -ret);
@@ -334,38 +267,28 @@ static void add_outcomes(void)
 		{ TAG_RDMA_RO_PIN, 0, 0 },
 		{ TAG_NONE, 0, 0 },
 	};
-	const struct backing *const *bks;
-	struct pcase c = {
-		.prop = P_OUTCOME,
+	static const struct reg_outcome ro = {
 		.pin = &pin_rdma,
-		.expect = EXP_RULE,
-		.observe = register_observe,
+		.what = "RDMA MR R/O registration",
+		.call = "ibv_reg_mr",
+		.tags = ro_tags,
+		.try_register = rdma_try_register,
 	};
-	int i, nr, w;
+	static const struct reg_outcome rw = {
+		.pin = &pin_rdma,
+		.writable = true,
+		.what = "RDMA MR R/W registration",
+		.call = "ibv_reg_mr",
+		.tags = rw_tags,
+		.try_register = rdma_try_register,
+	};
+	struct pcase c;
 
-	bks = backings(&nr);
-	for (w = 0; w < 2; w++) {
-		c.writable = w;
-		for (i = 0; i < nr; i++) {
-			c.bk = bks[i];
-			if (!backing_is(c.bk, BKF_FILE, BKF_VARIANT))
-				continue;
-			c.tags = tags_select(w ? rw_tags : ro_tags, c.bk);
-			pcase_add(&c, "RDMA MR %s registration, %s", w ? "R/W" : "R/O", c.bk->name);
-		}
-	}
-	c = (struct pcase){
-		.prop = P_OUTCOME,
-		.pin = &pin_rdma,
-		.expect = EXP_ERRNO,
-		.observe = prot_read_observe,
-		.tags = TAGBIT(TAG_RDMA_RO_PIN),
-	};
-	pcase_add(&c, "RDMA MR R/O registration of a PROT_READ anon mapping works");
-	c.writable = true;
-	c.want_err = EFAULT;
-	c.tags = 0;
-	pcase_add(&c, "RDMA MR R/W registration of a PROT_READ anon mapping refused");
+	outcome_add_backings(&ro);
+	outcome_add_backings(&rw);
+	outcome_add_prot_read(&ro, 0, TAGBIT(TAG_RDMA_RO_PIN),
+			      " of a PROT_READ anon mapping works");
+	outcome_add_prot_read(&rw, EFAULT, 0, " of a PROT_READ anon mapping refused");
 	c = (struct pcase){
 		.prop = P_OUTCOME,
 		.pin = &pin_rdma,
@@ -386,201 +309,29 @@ static void add_outcomes(void)
 	pcase_add(&c, "RDMA MR ibv_rereg_mr() R/O to R/W of a file opened O_RDONLY refused, file unchanged after RDMA WRITE");
 }
 
-/* Memlock ---------------------------------------------------------------- */
+/* Memlock and release ---------------------------------------------------- */
 
 #define MEMLOCK_LIMIT	(256UL << 10)
 
-/* Map @len bytes of populated anonymous base pages. */
-static char *anon_pages(size_t len)
-{
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, len, MADV_NOHUGEPAGE);
-	memset(p, PAT_INITIAL, len);
-	return p;
-}
-
 /*
- * In a child of its own: open the device as root, then as an unprivileged
- * user with RLIMIT_MEMLOCK at MEMLOCK_LIMIT register @len bytes, and
- * record what happened (the report is shared with the child).
+ * The device is opened as root, then the registration is charged to VmPin
+ * as an unprivileged user; closing the device file (at exit) unpins.
  */
-static void unprivileged_register(size_t len, bool beyond)
-{
-	unsigned long limit = break_memlock ? 64UL << 20 : MEMLOCK_LIMIT;
-	long base, pinned, after;
-	struct rdma_ctx r;
-	struct ibv_mr *mr;
-	const char *step;
-	char *p;
-	int ret;
-
-	ret = rdma_open_pd(&r, &step);
-	if (ret) {
-		obs_error(step, -ret);
-		return;
-	}
-	p = anon_pages(len);
-	if (!p) {
-		obs_error("mmap", errno);
-		return;
-	}
-	ret = drop_privileges(limit);
-	if (ret) {
-		obs_error("dropping privileges", -ret);
-		return;
-	}
-	base = proc_status_kb("VmPin");
-	mr = ibv_reg_mr(r.pd, p, len, RDMA_ACCESS_RW);
-	ret = mr ? 0 : -(errno ? errno : EIO);
-	pinned = proc_status_kb("VmPin");
-	if (mr)
-		ibv_dereg_mr(mr);
-	after = proc_status_kb("VmPin");
-	ksft_print_msg("uid %d, RLIMIT_MEMLOCK %lu kB: registering %zu kB: %s; VmPin %ld -> %ld -> %ld kB\n",
-		       (int)getuid(), limit >> 10, len >> 10, ret ? strerror(-ret) : "ok", base,
-		       pinned, after);
-	if (ret && pinned != base)
-		obs_broken(SYM_KEPT, "the failed registration left VmPin %+ld kB", pinned - base);
-	else if (ret || beyond)
-		obs_call(beyond ? "registering beyond RLIMIT_MEMLOCK" :
-			 "registering within RLIMIT_MEMLOCK", ret, true, len);
-	else if (pinned != base + (long)(len >> 10) || after != base)
-		obs_broken(SYM_KEPT, "VmPin %ld -> %ld -> %ld kB for %zu kB registered and deregistered",
-			   base, pinned, after, len >> 10);
-	else
-		obs_held();
-	rdma_close(&r);
-}
-
-static void memlock_observe(const struct pcase *c)
-{
-	struct kid k;
-	pid_t pid = kid_fork(&k);
-
-	if (pid < 0) {
-		obs_error("fork", errno);
-		return;
-	}
-	if (!pid) {
-		unprivileged_register((size_t)c->param, c->expect == EXP_ERRNO);
-		fflush(stdout);
-		_exit(0);
-	}
-	if (kid_finish(&k, false) && !obs_recorded())
-		obs_error("the unprivileged child", ECHILD);
-}
-
-/* All pins released ----------------------------------------------------- */
-
-static void released_observe(const struct pcase *c)
-{
-	size_t len = 64 * page_size();
-	struct release r;
-	struct pin pin;
-	char *p;
-	int ret;
-
-	(void)c;
-	p = anon_pages(len);
-	if (!p) {
-		obs_error("mmap", errno);
-		return;
-	}
-	release_before(&r, "VmPin", p, len);
-	obs_phase(PH_PIN);
-	ret = pin_take(&pin, &pin_rdma, p, len, true);
-	if (ret) {
-		obs_pin(&pin_rdma, len, ret);
-		if (ret == PIN_STUCK)
-			case_abandon();
-		goto unmap;
-	}
-	release_pinned(&r);
-	obs_phase(PH_RELEASE);
-	if (!break_leak)
-		pin_drop(&pin);
-	release_after(&r, "after deregistering");
-	pin_drop(&pin);
-unmap:
-	munmap(p, len);
-}
-
-/*
- * A child registers and exits without deregistering: closing its device
- * file on exit must unpin.  Only the machine's FOLL_PIN counters can see
- * another process's pins (root, quiet machine).
- */
-static void exit_observe(const struct pcase *c)
-{
-	size_t len = 64 * page_size();
-	struct release r;
-	struct pin pin;
-	struct kid k;
-	pid_t pid;
-	char *p;
-	int ret;
-
-	(void)c;
-	release_before(&r, NULL, NULL, 0);
-	pid = kid_fork(&k);
-	if (pid < 0) {
-		obs_error("fork", errno);
-		return;
-	}
-	if (!pid) {
-		p = anon_pages(len);
-		ret = p ? pin_take(&pin, &pin_rdma, p, len, true) : -ENOMEM;
-		kid_tell_parent(&k, ret ? 'e' : 'p');
-		kid_wait_parent(&k);
-		_exit(0);
-	}
-	obs_phase(PH_PIN);
-	if (kid_wait_child(&k) != 'p') {
-		kid_finish(&k, true);
-		obs_error("registering in the child", EIO);
-		return;
-	}
-	release_pinned(&r);
-	obs_phase(PH_RELEASE);
-	if (break_leak) {
-		ksft_print_msg("selftest break: looking before the child exits\n");
-		release_after(&r, "while the child still holds its registration");
-		kid_finish(&k, false);
-		return;
-	}
-	kid_finish(&k, false);
-	release_after(&r, "after the registering process exited");
-}
-
 static void add_accounting(void)
 {
-	struct pcase c = {
-		.prop = P_MEMLOCK,
+	static const struct pin_account acct = {
+		.what = "RDMA MR",
 		.pin = &pin_rdma,
-		.writable = true,
-		.expect = EXP_ERRNO,
-		.want_err = ENOMEM,
-		.observe = memlock_observe,
-		.param = 4 * MEMLOCK_LIMIT,
+		.req = &pinreq_rdma,
+		.limit = MEMLOCK_LIMIT,
+		.beyond = 4 * MEMLOCK_LIMIT,
+		.within = MEMLOCK_LIMIT / 4,
+		.unpinned = "after deregistering",
+		.on_exit = true,
 	};
 
-	pcase_add(&c, "RDMA MR beyond RLIMIT_MEMLOCK fails with ENOMEM, unprivileged");
-	c.expect = EXP_HOLDS;
-	c.want_err = 0;
-	c.param = MEMLOCK_LIMIT / 4;
-	pcase_add(&c, "RDMA MR within RLIMIT_MEMLOCK, VmPin up and back to baseline, unprivileged");
-	c = (struct pcase){
-		.prop = P_RELEASED,
-		.pin = &pin_rdma,
-		.writable = true,
-		.observe = released_observe,
-	};
-	pcase_add(&c, "RDMA MR, pins gone after deregistering");
-	c.observe = exit_observe;
-	pcase_add(&c, "RDMA MR, pins gone when the registering process exits");
+	memlock_add(&acct);
+	release_add(&acct);
 }
 
 /* Main ------------------------------------------------------------------ */
@@ -593,8 +344,8 @@ static void enumerate(void)
 }
 
 static const struct ksft_break breaks[] = {
-	{ "memlock", "raise RLIMIT_MEMLOCK above the registration", &break_memlock, 1 },
-	{ "leak", "keep the registration when the release is checked", &break_leak, 1 },
+	{ "memlock", "raise RLIMIT_MEMLOCK above the registration", &memlock_break, 1 },
+	{ "leak", "keep the registration when the release is checked", &release_break_leak, 1 },
 	{ "rereg", "rereg to the access the MR already has (allowed)", &break_rereg, 1 },
 	{ "file", "write the O_RDONLY file through another descriptor", &break_file, 1 },
 	{ NULL, NULL, NULL, 0 },

@@ -42,14 +42,16 @@
 
 #include "lib/case.h"
 #include "lib/edu.h"
+#include "lib/memlock.h"
 #include "lib/observe.h"
 #include "lib/pin_vfio.h"
 #include "lib/pincheck.h"
+#include "lib/pinreq.h"
 #include "lib/release.h"
 #include "lib/sysstate.h"
 #include "lib/util.h"
 
-static int break_memlock, break_leak, break_rowrite, break_exited, break_exec;
+static int break_rowrite, break_exited, break_exec;
 
 /* Reliability matrices -------------------------------------------------- */
 
@@ -165,28 +167,6 @@ static const char *(*const path_check[VP_NR])(void) = {
 	[VP_COMPAT] = iommufd_compat_unavailable,
 };
 
-/* The memlock figure each path charges: type1 locked_vm, iommufd pinned_vm. */
-static const char *charge_field(enum vfio_path path)
-{
-	return path == VP_TYPE1 ? "VmLck" : "VmPin";
-}
-
-/* @n pages of private anon memory, base pages, written (or read) once. */
-static char *anon_pages(size_t n, bool write)
-{
-	size_t len = n * page_size();
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, len, MADV_NOHUGEPAGE);
-	if (write)
-		memset(p, PAT_INITIAL, len);
-	else
-		touch_read(p, len);
-	return p;
-}
-
 /* Open a context; a failure is an error of the case (the path was probed). */
 static bool open_ctx(struct vfio_ctx *c, enum vfio_path path, bool device)
 {
@@ -229,7 +209,7 @@ enum conf_kind {
 /* type1 refuses a mapping beyond dma_entry_limit with ENOSPC. */
 static void conf_entry_limit(void)
 {
-	char *p = anon_pages(ENTRY_LIMIT + 1, true);
+	char *p = anon_pages((ENTRY_LIMIT + 1) * page_size(), true);
 	size_t ps = page_size();
 	struct vfio_ctx c;
 	int ret = 0, i, n = 0;
@@ -281,7 +261,7 @@ static void conf_observe(const struct pcase *pc)
 		conf_entry_limit();
 		return;
 	}
-	p = anon_pages(4, true);
+	p = anon_pages(4 * page_size(), true);
 	if (!p) {
 		obs_error("mmap", errno);
 		return;
@@ -471,14 +451,14 @@ enum charge_kind {
 	CHARGE_RW,		/* R/W map of written anon pages */
 	CHARGE_RO,		/* R/O map of written anon pages */
 	CHARGE_ZERO,		/* R/O map of read-faulted pages: the shared zeropage */
-	CHARGE_LIMIT,		/* unprivileged, beyond RLIMIT_MEMLOCK */
+	CHARGE_LIMIT,		/* unprivileged, beyond RLIMIT_MEMLOCK (lib/memlock.h) */
 };
 
 static void charge_observe(const struct pcase *pc)
 {
 	enum vfio_path path = (enum vfio_path)(pc->param & 0xff);
 	enum charge_kind kind = (enum charge_kind)(pc->param >> 8);
-	const char *field = charge_field(path);
+	const char *field = pinreq_vfio(path)->charge;
 	size_t ps = page_size(), len = CHARGE_PAGES * ps;
 	long base, mapped, after, kb = (long)(len >> 10);
 	struct vfio_ctx c;
@@ -486,7 +466,7 @@ static void charge_observe(const struct pcase *pc)
 	char *p;
 	int ret;
 
-	p = anon_pages(CHARGE_PAGES, kind != CHARGE_ZERO);
+	p = anon_pages(len, kind != CHARGE_ZERO);
 	if (!p) {
 		obs_error("mmap", errno);
 		return;
@@ -530,146 +510,6 @@ close:
 	munmap(p, len);
 }
 
-/*
- * In a child: open as root, drop to an unprivileged user without
- * CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK, map 16 times the limit;
- * the child records what happened (the report is shared).
- */
-static void charge_beyond_limit(enum vfio_path path)
-{
-	unsigned long limit = break_memlock ? 64UL << 20 : MEMLOCK_LIMIT;
-	const char *field = charge_field(path);
-	size_t len = 16 * MEMLOCK_LIMIT;
-	long base, after, lck0, lck1;
-	struct vfio_ctx c;
-	char *p;
-	int ret;
-
-	p = anon_pages(len / page_size(), true);
-	if (!p) {
-		obs_error("mmap", errno);
-		return;
-	}
-	if (!open_ctx(&c, path, false))
-		return;
-	ret = drop_privileges(limit);
-	if (ret) {
-		obs_error("dropping privileges", -ret);
-		return;
-	}
-	base = proc_status_kb(field);
-	lck0 = proc_status_kb("VmLck");
-	obs_phase(PH_PIN);
-	ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, true);
-	after = proc_status_kb(field);
-	lck1 = proc_status_kb("VmLck");
-	ksft_print_msg("uid %d, no CAP_IPC_LOCK, RLIMIT_MEMLOCK %lu kB: mapping %zu kB: %s; %s %ld -> %ld kB%s\n",
-		       (int)getuid(), limit >> 10, len >> 10, ret ? strerror(-ret) : "mapped",
-		       field, base, after, path == VP_TYPE1 ? "" : lck1 == lck0 ?
-		       ", VmLck unchanged" : ", VmLck changed");
-	if (ret && (after != base || lck1 != lck0))
-		obs_broken(SYM_KEPT, "the refused map left %s %+ld kB, VmLck %+ld kB", field,
-			   after - base, lck1 - lck0);
-	else
-		obs_call("a map beyond RLIMIT_MEMLOCK", ret, true, len);
-	if (!ret)
-		vfio_ctx_unmap(&c, VFIO_IOVA_SPARE, len, NULL);
-	vfio_ctx_close(&c);
-}
-
-static void charge_limit_observe(const struct pcase *pc)
-{
-	struct kid k;
-	pid_t pid = kid_fork(&k);
-
-	if (pid < 0) {
-		obs_error("fork", errno);
-		return;
-	}
-	if (!pid) {
-		charge_beyond_limit((enum vfio_path)(pc->param & 0xff));
-		fflush(stdout);
-		_exit(0);
-	}
-	if (kid_finish(&k, false) && !obs_recorded())
-		obs_error("the unprivileged child", ECHILD);
-}
-
-/* All pins released ------------------------------------------------------ */
-
-#define RELEASE_PAGES	64
-
-/* In a child: map and exit without unmapping (with break=leak keep a holder). */
-static int map_and_exit(enum vfio_path path, char *p)
-{
-	char why[KSFT_REASON_MAX];
-	struct vfio_ctx c;
-
-	if (vfio_ctx_open(&c, path, false, why, sizeof(why)))
-		return 1;
-	if (vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, RELEASE_PAGES * page_size(), true))
-		return 1;
-	/* A grandchild holding the fds keeps everything pinned. */
-	if (break_leak && fork() == 0) {
-		pause();
-		_exit(0);
-	}
-	return 0;
-}
-
-static void release_observe(const struct pcase *pc)
-{
-	enum vfio_path path = (enum vfio_path)(pc->param & 0xff);
-	bool on_exit = pc->param >> 8;
-	size_t len = RELEASE_PAGES * page_size();
-	struct release r;
-	struct vfio_ctx c;
-	struct kid k;
-	char *p;
-	int ret;
-
-	p = anon_pages(RELEASE_PAGES, true);
-	if (!p) {
-		obs_error("mmap", errno);
-		return;
-	}
-	if (on_exit) {
-		/* The child's charge goes with it: the machine's count is the witness. */
-		release_before(&r, NULL, NULL, len);
-		obs_phase(PH_PIN);
-		if (kid_fork(&k) < 0) {
-			obs_error("fork", errno);
-			return;
-		}
-		if (!k.pid)
-			_exit(map_and_exit(path, p));
-		obs_phase(PH_RELEASE);
-		ret = kid_finish(&k, false);
-		if (ret) {
-			obs_error("the child could not map its pages", 0);
-			return;
-		}
-		release_after(&r, "after the mapping process exited");
-		return;
-	}
-	if (!open_ctx(&c, path, false))
-		return;
-	release_before(&r, charge_field(path), p, len);
-	obs_phase(PH_PIN);
-	ret = vfio_ctx_map(&c, p, VFIO_IOVA_SPARE, len, true);
-	if (ret) {
-		obs_call("the map", ret, true, len);
-		vfio_ctx_close(&c);
-		return;
-	}
-	release_pinned(&r);
-	obs_phase(PH_RELEASE);
-	if (!break_leak)
-		vfio_ctx_unmap(&c, VFIO_IOVA_SPARE, len, NULL);
-	release_after(&r, "after unmap");
-	vfio_ctx_close(&c);
-}
-
 static void add_accounting(void)
 {
 	static const struct {
@@ -681,28 +521,43 @@ static void add_accounting(void)
 		{ CHARGE_ZERO, "R/O map of the shared zeropage, %s charge measured, drops back after unmap" },
 		{ CHARGE_LIMIT, "map beyond RLIMIT_MEMLOCK fails with ENOMEM and charges nothing, unprivileged" },
 	};
+	static struct pin_account acct[VP_NR];
 	char what[160];
 	unsigned int k;
 	int path;
 
 	for (path = 0; path < VP_NR; path++) {
+		/* The map is made on a container or IOAS opened as root. */
+		acct[path] = (struct pin_account){
+			.what = path_label(path),
+			.pin = pin_vfio_for(path),
+			.req = pinreq_vfio(path),
+			.limit = MEMLOCK_LIMIT,
+			.beyond = 16 * MEMLOCK_LIMIT,
+			.vmlck_too = true,
+			.unpinned = "after unmap",
+			.staged = true,
+		};
 		for (k = 0; k < ARRAY_SIZE(kinds); k++) {
 			struct pcase c = path_case(path, P_MEMLOCK, charge_observe);
 
 			c.param = path | (kinds[k].kind << 8);
 			c.writable = kinds[k].kind == CHARGE_RW || kinds[k].kind == CHARGE_LIMIT;
 			if (kinds[k].kind == CHARGE_LIMIT) {
-				c.observe = charge_limit_observe;
+				c.observe = memlock_observe;
+				c.ext = &acct[path];
 				c.expect = EXP_ERRNO;
 				c.want_err = ENOMEM;
 			}
-			snprintf(what, sizeof(what), kinds[k].what, charge_field(path));
+			snprintf(what, sizeof(what), kinds[k].what, acct[path].req->charge);
 			pcase_add(&c, "%s %s", path_label(path), what);
 		}
 		for (k = 0; k < 2; k++) {
-			struct pcase c = path_case(path, P_RELEASED, release_observe);
+			struct pcase c = path_case(path, P_RELEASED,
+						   k ? release_exit_observe : release_unpin_observe);
 
 			c.param = path | (k << 8);
+			c.ext = &acct[path];
 			pcase_add(&c, "%s, pins gone %s", path_label(path),
 				  k ? "after the process exits" : "after unmap");
 		}
@@ -768,7 +623,7 @@ static void access_unmap_observe(const struct pcase *pc)
 	char *p;
 	int ret;
 
-	p = anon_pages(RELEASE_PAGES, true);
+	p = anon_pages(RELEASE_PAGES * page_size(), true);
 	if (!p) {
 		obs_error("mmap", errno);
 		return;
@@ -788,7 +643,7 @@ static void access_unmap_observe(const struct pcase *pc)
 	}
 	release_pinned(&r);
 	obs_phase(PH_RELEASE);
-	if (break_leak) {
+	if (release_break_leak) {
 		ksft_print_msg("selftest break: the range stays mapped and pinned\n");
 		release_after(&r, "without IOAS_UNMAP");
 		goto close;
@@ -839,7 +694,7 @@ static int fork_child(const struct pcase *pc, struct iommufd_access *a, struct k
 {
 	enum fork_kind kind = (enum fork_kind)(pc->param & 0xff);
 	size_t len = FORK_PAGES * page_size();
-	char *buf = anon_pages(FORK_PAGES, true);
+	char *buf = anon_pages(FORK_PAGES * page_size(), true);
 	struct release r;
 	ssize_t off;
 	int ret, byte;
@@ -1013,7 +868,7 @@ static void fork_observe(const struct pcase *pc)
 			break;
 		}
 		obs_phase(PH_RELEASE);
-		if (!break_leak) {
+		if (!release_break_leak) {
 			iommufd_access_unpin(&a, id);
 			held = false;
 		}
@@ -1021,7 +876,7 @@ static void fork_observe(const struct pcase *pc)
 		break;
 	case FK_RELEASE_PRESENT:
 		obs_phase(PH_RELEASE);
-		if (break_leak) {
+		if (release_break_leak) {
 			ksft_print_msg("selftest break: the access keeps the range\n");
 		} else {
 			iommufd_access_unpin(&a, id);
@@ -1176,12 +1031,12 @@ static int exec_helper(int argc, char **argv)
 	m0 = vmlck_kb();
 	ret = mode & EXEC_HELPER_LEAK ? 0 : vfio_ctx_unmap(&c, iova, len, &unmapped);
 	if (mode & EXEC_HELPER_MLOCK)
-		mlock(anon_pages(1, true), page_size());
+		mlock(anon_pages(page_size(), true), page_size());
 	m1 = vmlck_kb();
 	dprintf(res, "%d %" PRIu64 " %lu %lu\n", ret, unmapped, m0, m1);
 	if (read(go, &b, 1) != 1 || b != 'g')
 		return 0;
-	p = anon_pages(len / page_size(), true);
+	p = anon_pages(len, true);
 	if (!p)
 		return 1;
 	ret2 = vfio_ctx_map(&c, p, iova, len, true);
@@ -1205,7 +1060,7 @@ static int exec_child(enum exec_kind kind, struct kid *k)
 	int ret;
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	p = anon_pages(EXEC_PAGES, true);
+	p = anon_pages(EXEC_PAGES * page_size(), true);
 	if (n < 0 || !p || !open_ctx(&c, VP_TYPE1, false))
 		return 1;
 	exe[n] = '\0';
@@ -1243,7 +1098,7 @@ static int exec_child(enum exec_kind kind, struct kid *k)
 	argv[1] = EXEC_HELPER;
 	for (n = 0; n < 6; n++)
 		argv[n + 2] = a[n];
-	snprintf(mode, sizeof(mode), "%d", (kind == EX_RELEASE && break_leak ? EXEC_HELPER_LEAK : 0) |
+	snprintf(mode, sizeof(mode), "%d", (kind == EX_RELEASE && release_break_leak ? EXEC_HELPER_LEAK : 0) |
 		 (kind != EX_RELEASE && break_exec ? EXEC_HELPER_MLOCK : 0));
 	argv[8] = mode;
 	argv[9] = NULL;
@@ -1362,8 +1217,8 @@ static void enumerate(void)
 
 static const struct ksft_break breaks[] = {
 	{ "rowrite", "map R/W where a R/O map is tested", &break_rowrite, 1 },
-	{ "memlock", "raise RLIMIT_MEMLOCK above the map", &break_memlock, 1 },
-	{ "leak", "keep the pins when the release is checked", &break_leak, 1 },
+	{ "memlock", "raise RLIMIT_MEMLOCK above the map", &memlock_break, 1 },
+	{ "leak", "keep the pins when the release is checked", &release_break_leak, 1 },
 	{ "exited", "keep alive the child whose exit is tested", &break_exited, 1 },
 	{ "exec", "mlock() a page in the new image across the exec() check", &break_exec, 1 },
 	{ NULL, NULL, NULL, 0 },

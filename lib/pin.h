@@ -94,9 +94,10 @@ struct backing;
 /* What an io_uring buffer on @bk needs beyond io_uring itself (that probe). */
 struct need iouring_buffer_need(const struct backing *bk);
 /*
- * Register @len bytes at @addr as fixed buffer on a fresh ring; returns 0
- * or the -errno of the failing step, with the step's name in @step.
+ * Register @len bytes at @addr as fixed buffer on a fresh ring (always
+ * R/W: @writable is ignored); returns 0 or the -errno of the failing
+ * step, with the step's name in @step.
  */
-int iouring_try_register(char *addr, size_t len, const char **step);
+int iouring_try_register(char *addr, size_t len, bool writable, const char **step);
 
 #endif /* PINSUITE_PIN_H */

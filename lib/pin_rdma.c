@@ -16,6 +16,7 @@
 #include "netlink.h"
 #include "observe.h"
 #include "pin_rdma.h"
+#include "pinreq.h"
 #include "util.h"
 
 /* The suite's device, made once by the runner; its cases inherit this. */
@@ -531,4 +532,84 @@ const struct pin_ops pin_rdma = {
 	.read = mr_read,
 	.write = mr_write,
 	.unpin = mr_unpin,
+};
+
+int rdma_try_register(char *addr, size_t len, bool writable, const char **step)
+{
+	struct rdma_ctx r;
+	struct ibv_mr *mr;
+	int ret;
+
+	ret = rdma_open_pd(&r, step);
+	if (ret)
+		return ret;
+	*step = "ibv_reg_mr";
+	mr = ibv_reg_mr(r.pd, addr, len, writable ? RDMA_ACCESS_RW : RDMA_ACCESS_RO);
+	ret = mr ? 0 : -(errno ? errno : EIO);
+	if (mr)
+		ibv_dereg_mr(mr);
+	rdma_close(&r);
+	return ret;
+}
+
+/* In stages: the device and a protection domain, then ibv_reg_mr() alone. */
+struct rdma_req {
+	struct rdma_ctx r;
+	struct ibv_mr *mr;
+};
+
+static int req_open(struct pinreq *q, char *why, size_t len)
+{
+	struct rdma_req *rq = calloc(1, sizeof(*rq));
+	const char *step;
+	int ret;
+
+	if (!rq)
+		return -ENOMEM;
+	ret = rdma_open_pd(&rq->r, &step);
+	if (ret) {
+		snprintf(why, len, "%s: %s", step, strerror(-ret));
+		free(rq);
+		return ret;
+	}
+	q->priv = rq;
+	return 0;
+}
+
+static int req_request(struct pinreq *q, char *addr, size_t len)
+{
+	struct rdma_req *rq = q->priv;
+
+	rq->mr = ibv_reg_mr(rq->r.pd, addr, len, q->writable ? RDMA_ACCESS_RW : RDMA_ACCESS_RO);
+	return rq->mr ? 0 : -(errno ? errno : EIO);
+}
+
+static int req_undo(struct pinreq *q)
+{
+	struct rdma_req *rq = q->priv;
+	int ret = rq->mr ? ibv_dereg_mr(rq->mr) : -ENOENT;
+
+	rq->mr = NULL;
+	return ret > 0 ? -ret : ret;
+}
+
+static void req_close(struct pinreq *q)
+{
+	struct rdma_req *rq = q->priv;
+
+	rdma_close(&rq->r);
+	free(rq);
+	q->priv = NULL;
+}
+
+const struct pinreq_ops pinreq_rdma = {
+	.name = "RDMA MR",
+	.call = "ibv_reg_mr",
+	.charge = "VmPin",
+	.limit_err = ENOMEM,
+	.need = { .flags = NEED_ROOT, .check = rdma_unavailable },
+	.open = req_open,
+	.request = req_request,
+	.undo = req_undo,
+	.close = req_close,
 };

@@ -33,6 +33,15 @@
 /* R/O (IBV_ACCESS_REMOTE_READ) or R/W (LOCAL_WRITE | REMOTE_READ | REMOTE_WRITE). */
 extern const struct pin_ops pin_rdma;
 
+/* The same registration in stages (lib/pinreq.h): ibv_reg_mr() alone. */
+extern const struct pinreq_ops pinreq_rdma;
+
+/*
+ * Register @len bytes at @addr, R/O or R/W, on a fresh protection domain
+ * and deregister: 0 or -errno, the failing step in @step.
+ */
+int rdma_try_register(char *addr, size_t len, bool writable, const char **step);
+
 /* In the runner, once: make the suite's rxe device (root). */
 void rdma_setup(void);
 /* The feature probe: NULL when the device is there, else why not (fixed per cause). */

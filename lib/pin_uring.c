@@ -168,12 +168,13 @@ static void uring_unpin(struct pin *p)
 	p->fd = -1;
 }
 
-int iouring_try_register(char *addr, size_t len, const char **step)
+int iouring_try_register(char *addr, size_t len, bool writable, const char **step)
 {
 	struct iovec iov = { .iov_base = addr, .iov_len = len };
 	struct io_uring ring;
 	int ret;
 
+	(void)writable;
 	*step = "io_uring_queue_init";
 	ret = io_uring_queue_init(1, &ring, 0);
 	if (ret)
@@ -219,7 +220,7 @@ const char *iouring_file_buffers_unsupported(void)
 	close(fd);
 	if (p == MAP_FAILED)
 		return NULL;
-	ret = iouring_try_register(p, page_size(), &step);
+	ret = iouring_try_register(p, page_size(), true, &step);
 	munmap(p, page_size());
 	if (ret == -EOPNOTSUPP)
 		why = "io_uring takes no file-backed buffers but shmem and hugetlbfs (before 34ed8d0dcd69, v6.5)";

@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "observe.h"
 #include "pin_xdp.h"
+#include "pinreq.h"
 #include "util.h"
 
 #ifndef AF_XDP
@@ -629,4 +630,64 @@ const struct pin_ops pin_xdp = {
 	.write = xdp_write,
 	.unpin = xdp_unpin,
 	.extents = xdp_extents,
+};
+
+int xsk_try_register(char *addr, size_t len, bool writable, const char **step)
+{
+	int fd, ret;
+
+	(void)writable;
+	*step = "socket(AF_XDP)";
+	fd = xsk_socket();
+	if (fd < 0)
+		return fd;
+	*step = "XDP_UMEM_REG";
+	ret = xsk_umem_reg(fd, addr, len);
+	close(fd);
+	return ret;
+}
+
+/* In stages: an unbound socket, then XDP_UMEM_REG alone. */
+static int req_open(struct pinreq *q, char *why, size_t len)
+{
+	q->fd = xsk_socket();
+	if (q->fd < 0) {
+		snprintf(why, len, "socket(AF_XDP): %s", strerror(-q->fd));
+		return q->fd;
+	}
+	return 0;
+}
+
+static int req_request(struct pinreq *q, char *addr, size_t len)
+{
+	return q->fd < 0 ? -EBADF : xsk_umem_reg(q->fd, addr, len);
+}
+
+/* A umem goes only with its socket. */
+static int req_undo(struct pinreq *q)
+{
+	if (q->fd < 0)
+		return -ENOENT;
+	close(q->fd);
+	q->fd = -1;
+	return 0;
+}
+
+static void req_close(struct pinreq *q)
+{
+	req_undo(q);
+}
+
+const struct pinreq_ops pinreq_xdp = {
+	.name = "AF_XDP umem",
+	.call = "XDP_UMEM_REG",
+	.limit_err = ENOBUFS,
+	/* The umem is uncharged and unpinned by a worker after its socket is closed. */
+	.uncharged_late = true,
+	.unpinned_late = true,
+	.need = { .flags = NEED_ROOT, .check = xdp_unavailable },
+	.open = req_open,
+	.request = req_request,
+	.undo = req_undo,
+	.close = req_close,
 };

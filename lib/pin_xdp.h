@@ -25,6 +25,7 @@
 #ifndef PINSUITE_PIN_XDP_H
 #define PINSUITE_PIN_XDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pin.h"
@@ -39,5 +40,18 @@ const char *xdp_unavailable(void);
 int xsk_socket(void);
 /* Register @len bytes at @addr as the umem of @fd: 0 or -errno. */
 int xsk_umem_reg(int fd, void *addr, size_t len);
+/*
+ * Register @len bytes at @addr as the umem of a fresh socket, which is
+ * closed again (always R/W: @writable is ignored): 0 or -errno, the
+ * failing step in @step.
+ */
+int xsk_try_register(char *addr, size_t len, bool writable, const char **step);
+
+/*
+ * The registration in stages (lib/pinreq.h): a socket, then XDP_UMEM_REG
+ * alone; undo() closes the socket, the only way to drop a umem.  No
+ * process charge: the user's locked memory pays, ENOBUFS beyond the limit.
+ */
+extern const struct pinreq_ops pinreq_xdp;
 
 #endif /* PINSUITE_PIN_XDP_H */

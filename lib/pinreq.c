@@ -182,6 +182,13 @@ const struct pinreq_ops pinreq_iouring = {
 	.name = "io_uring fixed buffer",
 	.call = "IORING_REGISTER_BUFFERS",
 	.charge = "VmPin",
+	/*
+	 * Since v6.14 the ring is charged to the user's locked memory, and
+	 * rings of earlier cases are torn down asynchronously.
+	 */
+	.open_unprivileged = true,
+	.limit_err = ENOMEM,
+	.uncharged_late = true,
 	.need = { .check = iouring_unavailable },
 	.open = uring_open,
 	.request = uring_request,
@@ -250,22 +257,26 @@ static void vfio_close(struct pinreq *r)
 static const struct pinreq_ops vfio_ops[VP_NR] = {
 	[VP_TYPE1] = {
 		.name = "VFIO type1", .call = "VFIO_IOMMU_MAP_DMA", .charge = "VmLck",
+		.limit_err = ENOMEM,
 		.need = { .check = vfio_type1_unavailable }, .open = type1_open,
 		.request = vfio_request, .undo = vfio_undo, .close = vfio_close,
 	},
 	[VP_CDEV] = {
 		.name = "iommufd (VFIO cdev)", .call = "IOMMU_IOAS_MAP", .charge = "VmPin",
+		.limit_err = ENOMEM,
 		.replies = true, .need = { .check = vfio_cdev_unavailable }, .open = cdev_open,
 		.request = vfio_request, .undo = vfio_undo, .close = vfio_close,
 	},
 	[VP_MOCK] = {
 		.name = "iommufd mock domain", .call = "IOMMU_IOAS_MAP", .charge = "VmPin",
+		.limit_err = ENOMEM,
 		.replies = true, .need = { .check = iommufd_mock_unavailable }, .open = mock_open,
 		.request = vfio_request, .undo = vfio_undo, .close = vfio_close,
 	},
 	[VP_COMPAT] = {
 		.name = "type1 compat on iommufd mock domain", .call = "VFIO_IOMMU_MAP_DMA",
-		.charge = "VmPin", .need = { .check = iommufd_compat_unavailable },
+		.charge = "VmPin", .limit_err = ENOMEM,
+		.need = { .check = iommufd_compat_unavailable },
 		.open = compat_open, .request = vfio_request, .undo = vfio_undo,
 		.close = vfio_close,
 	},

@@ -32,6 +32,22 @@ struct pinreq_ops {
 	 * IOVA): when that copy fails, it returns EFAULT with the range mapped.
 	 */
 	bool replies;
+	/*
+	 * The set-up is charged to whoever makes it (an io_uring ring since
+	 * v6.14): an unprivileged case makes it after giving up privileges.
+	 * Else the set-up may need them (VFIO, RDMA, AF_XDP): made before.
+	 */
+	bool open_unprivileged;
+	/* What the request fails with beyond RLIMIT_MEMLOCK (ENOMEM, ENOBUFS). */
+	int limit_err;
+	/*
+	 * A worker takes the charge off a moment after undo() or close():
+	 * a request that fits the limit retries @limit_err for a moment, and
+	 * so does open() of an unprivileged set-up.
+	 */
+	bool uncharged_late;
+	/* ... and unpins a moment later, too: released cases wait for it. */
+	bool unpinned_late;
 	struct need need;	/* the mechanism's feature probe */
 	int (*open)(struct pinreq *r, char *why, size_t len);	/* 0 or -errno (why) */
 	int (*request)(struct pinreq *r, char *addr, size_t len);	/* 0 or -errno */
@@ -48,6 +64,25 @@ struct pinreq {
 	char *addr;
 	size_t len;
 	void *priv;
+};
+
+/*
+ * A mechanism's own accounting cases, as its binary declares them
+ * (memlock_add(), release_add()); their pcase.ext points here.
+ */
+struct pin_account {
+	const char *what;		/* the cases' names start with it: "RDMA MR" */
+	const struct pin_ops *pin;	/* the records' mechanism */
+	const struct pinreq_ops *req;	/* the same pin in stages */
+	/* RLIMIT_MEMLOCK of the unprivileged cases, and what they request */
+	unsigned long limit;
+	size_t beyond;
+	size_t within;			/* 0: no case within the limit */
+	bool vmlck_too;			/* a refused request leaves VmLck alone, too */
+	/* The pin goes: how (for the name and the witnesses), and at exit */
+	const char *unpinned;		/* "after deregistering"; NULL: no such case */
+	bool staged;			/* released cases pin with @req, not pin_take() */
+	bool on_exit;			/* ... and when the pinning process exits */
 };
 
 /* open() for @ops; 0 or -errno with the reason in @why. */

@@ -1,11 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "case.h"
 #include "observe.h"
+#include "pinreq.h"
 #include "release.h"
 #include "util.h"
+
+int release_break_leak;
+
+static void pause_20ms(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
 
 void release_before(struct release *r, const char *field, char *pages, size_t len)
 {
@@ -38,7 +52,6 @@ void release_pinned(struct release *r)
 /* The machine's count back at its base, waiting a moment for late releases. */
 static bool sys_back(struct release *r, long *now)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	int i;
 
 	for (i = 0; i < 50; i++) {
@@ -46,7 +59,7 @@ static bool sys_back(struct release *r, long *now)
 			return false;
 		if (*now == r->sys_base)
 			return true;
-		nanosleep(&ts, NULL);
+		pause_20ms();
 	}
 	return false;
 }
@@ -94,4 +107,219 @@ void release_after(struct release *r, const char *how)
 			  "%s", "");
 	else
 		obs_held();
+}
+
+/* The observers ---------------------------------------------------------- */
+
+/* A released case's pin: taken with pin_take(), or in stages. */
+struct hold {
+	const struct pinreq_ops *staged;	/* NULL: pin_take() */
+	struct pin pin;
+	struct pinreq req;
+};
+
+static int hold_open(struct hold *h, const struct pcase *c, bool record)
+{
+	char why[KSFT_REASON_MAX];
+	int ret;
+
+	if (!h->staged)
+		return 0;
+	ret = pinreq_open(&h->req, h->staged, c->writable, why, sizeof(why));
+	if (ret && record)
+		obs_error(why, 0);
+	return ret;
+}
+
+/* Pin @len bytes at @addr; on failure the hold is closed (and with @record, recorded). */
+static int hold_pin(struct hold *h, const struct pcase *c, char *addr, size_t len, bool record)
+{
+	int ret;
+
+	if (!h->staged) {
+		ret = pin_take(&h->pin, c->pin, addr, len, c->writable);
+		if (ret && record) {
+			obs_pin(c->pin, len, ret);
+			if (ret == PIN_STUCK)
+				case_abandon();
+		}
+		return ret;
+	}
+	ret = pinreq_request(&h->req, addr, len);
+	if (ret) {
+		if (record)
+			obs_call(h->staged->call, ret, c->pin->charges_memlock, len);
+		pinreq_close(&h->req);
+	}
+	return ret;
+}
+
+/* Let go of the pin (the release under test). */
+static void hold_unpin(struct hold *h)
+{
+	if (h->staged)
+		pinreq_undo(&h->req);
+	else
+		pin_drop(&h->pin);
+}
+
+static void hold_close(struct hold *h)
+{
+	if (h->staged)
+		pinreq_close(&h->req);
+	else
+		pin_drop(&h->pin);
+}
+
+/*
+ * A mechanism whose worker unpins late: let the machine's count settle
+ * from earlier cases before taking its base (root).
+ */
+static void settle(const struct pinreq_ops *staged)
+{
+	long n;
+	int i;
+
+	for (i = 0; i < 50 && staged && staged->unpinned_late && platform()->root &&
+	     !pins_quiet(&n); i++)
+		pause_20ms();
+}
+
+/* ... and wait for the worker to unpin @p's pages after the release. */
+static void wait_unpinned(const struct pinreq_ops *staged, char *p, size_t len)
+{
+	int i;
+
+	for (i = 0; i < 100 && staged && staged->unpinned_late; i++) {
+		if (anon_page_pinned(p) == 0 && anon_page_pinned(p + len - page_size()) == 0)
+			return;
+		pause_20ms();
+	}
+}
+
+void release_unpin(const struct pcase *c, const struct pinreq_ops *req,
+		   const struct pinreq_ops *staged, const char *how)
+{
+	struct hold h = { .staged = staged };
+	size_t len = RELEASE_PAGES * page_size();
+	char *addr, *pages;
+	struct release r;
+	struct mem m;
+
+	if (c->bk) {
+		if (!mem_setup_obs(&m, c->bk))
+			return;
+		addr = m.addr;
+		len = m.size < BACKING_WINDOW ? m.size : BACKING_WINDOW;
+		/*
+		 * fork() can tell whether private anonymous pages are pinned -
+		 * but not cheaply for gigantic ones, whose copy for the child
+		 * takes a page of the pool and seconds under emulation.
+		 */
+		pages = backing_is(c->bk, BKF_PRIVATE | BKF_ANON, 0) &&
+			c->bk->size <= platform()->pmd_size ? addr : NULL;
+	} else {
+		addr = anon_pages(len, true);
+		if (!addr) {
+			obs_error("mmap", errno);
+			return;
+		}
+		pages = addr;
+	}
+	if (hold_open(&h, c, true))
+		goto teardown;
+	settle(staged);
+	release_before(&r, req ? req->charge : NULL, pages, len);
+	obs_phase(PH_PIN);
+	if (hold_pin(&h, c, addr, len, true))
+		goto teardown;
+	release_pinned(&r);
+	obs_phase(PH_RELEASE);
+	if (!release_break_leak) {
+		hold_unpin(&h);
+		wait_unpinned(staged, addr, len);
+	} else {
+		ksft_print_msg("selftest break: the pin is kept\n");
+	}
+	release_after(&r, how);
+	hold_close(&h);
+teardown:
+	if (c->bk)
+		mem_teardown(&m);
+	else
+		munmap(addr, len);
+}
+
+void release_exit(const struct pcase *c, const struct pinreq_ops *staged)
+{
+	struct hold h = { .staged = staged };
+	size_t len = RELEASE_PAGES * page_size();
+	struct release r;
+	struct kid k;
+	pid_t pid;
+	char *p;
+
+	settle(staged);
+	release_before(&r, NULL, NULL, 0);
+	pid = kid_fork(&k);
+	if (pid < 0) {
+		obs_error("fork", errno);
+		return;
+	}
+	if (!pid) {
+		/* Pinned, and never let go of. */
+		p = anon_pages(len, true);
+		kid_tell_parent(&k, p && !hold_open(&h, c, false) &&
+				!hold_pin(&h, c, p, len, false) ? 'p' : 'e');
+		kid_wait_parent(&k);
+		_exit(0);
+	}
+	obs_phase(PH_PIN);
+	if (kid_wait_child(&k) != 'p') {
+		kid_finish(&k, true);
+		obs_error("pinning in the child", EIO);
+		return;
+	}
+	release_pinned(&r);
+	obs_phase(PH_RELEASE);
+	if (release_break_leak) {
+		ksft_print_msg("selftest break: looking before the child exits\n");
+		release_after(&r, "while the child still holds its pin");
+		kid_finish(&k, false);
+		return;
+	}
+	kid_finish(&k, false);
+	release_after(&r, "after the pinning process exited");
+}
+
+void release_unpin_observe(const struct pcase *c)
+{
+	const struct pin_account *a = c->ext;
+
+	release_unpin(c, a->req, a->staged ? a->req : NULL, a->unpinned);
+}
+
+void release_exit_observe(const struct pcase *c)
+{
+	const struct pin_account *a = c->ext;
+
+	release_exit(c, a->staged ? a->req : NULL);
+}
+
+void release_add(const struct pin_account *a)
+{
+	struct pcase c = {
+		.prop = P_RELEASED,
+		.pin = a->pin,
+		.writable = true,
+		.observe = release_unpin_observe,
+		.ext = a,
+	};
+
+	if (a->unpinned)
+		pcase_add(&c, "%s, pins gone %s", a->what, a->unpinned);
+	if (!a->on_exit)
+		return;
+	c.observe = release_exit_observe;
+	pcase_add(&c, "%s, pins gone when the registering process exits", a->what);
 }

@@ -41,4 +41,44 @@ void release_pinned(struct release *r);
 /* After the release: record OBS_HELD, OBS_BROKEN or OBS_UNMET. */
 void release_after(struct release *r, const char *how);
 
+/* The observers ---------------------------------------------------------- */
+
+struct pcase;
+struct pinreq_ops;
+struct pin_account;
+
+/* Pages a released case pins when its record names no backing. */
+#define RELEASE_PAGES	64
+
+/* --selftest-break leak: the binaries' break tables point here. */
+extern int release_break_leak;
+
+/*
+ * Pins gone after unpinning: the pin of @c on its backing (the first
+ * BACKING_WINDOW bytes) or, without one, on RELEASE_PAGES anonymous base
+ * pages, then let go of; @how is said of the witnesses ("after
+ * unpinning").  The pin is taken with pin_take() and the record's pin_ops,
+ * or with @staged, in stages: opened first, undone for the release, closed
+ * after the witnesses looked.  @req's charge is the charge witness.
+ */
+void release_unpin(const struct pcase *c, const struct pinreq_ops *req,
+		   const struct pinreq_ops *staged, const char *how);
+
+/*
+ * Pins gone when the pinning process exits: a child pins RELEASE_PAGES
+ * pages (as above) and exits holding them.  Only the machine's FOLL_PIN
+ * counters see another process's pins.
+ */
+void release_exit(const struct pcase *c, const struct pinreq_ops *staged);
+
+/* The observers of release_add()'s cases (pcase.ext: struct pin_account). */
+void release_unpin_observe(const struct pcase *c);
+void release_exit_observe(const struct pcase *c);
+
+/*
+ * Register "<what>, pins gone <unpinned>" and, with @a->on_exit, "<what>,
+ * pins gone when the registering process exits".
+ */
+void release_add(const struct pin_account *a);
+
 #endif /* PINSUITE_RELEASE_H */

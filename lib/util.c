@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -34,6 +35,20 @@ void touch_read(const char *p, size_t len)
 
 	for (off = 0; off < len; off += page_size())
 		FORCE_READ(p[off]);
+}
+
+char *anon_pages(size_t len, bool write)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_NOHUGEPAGE);
+	if (write)
+		memset(p, PAT_INITIAL, len);
+	else
+		touch_read(p, len);
+	return p;
 }
 
 void touch_write(char *p, size_t len)
@@ -272,4 +287,34 @@ int drop_privileges(unsigned long memlock)
 	if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
 		return -errno;
 	return 0;
+}
+
+const char *errno_name(int err)
+{
+	static char buf[64];
+
+	switch (err) {
+	case 0:
+		return "success";
+	case EFAULT:
+		return "EFAULT";
+	case EINVAL:
+		return "EINVAL";
+	case ENOMEM:
+		return "ENOMEM";
+	case EEXIST:
+		return "EEXIST";
+	case ENOSPC:
+		return "ENOSPC";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EPERM:
+		return "EPERM";
+	case EAGAIN:
+		return "EAGAIN";
+	case ENOBUFS:
+		return "ENOBUFS";
+	}
+	snprintf(buf, sizeof(buf), "%s", strerror(err));
+	return buf;
 }

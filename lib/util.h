@@ -44,6 +44,12 @@ unsigned int ilog2_ul(unsigned long v);
 /* Fault in every page of a range for read, or for write (keeping data). */
 void touch_read(const char *p, size_t len);
 void touch_write(char *p, size_t len);
+/*
+ * @len bytes of private anonymous base pages (no THP), written with
+ * PAT_INITIAL, or only read-faulted (the shared zeropage) without @write.
+ * NULL with errno set when mmap() fails.
+ */
+char *anon_pages(size_t len, bool write);
 
 /* Byte patterns: every byte of a region set to one marker value. */
 #define PAT_INITIAL	0x11	/* what a backing holds after set-up */
@@ -95,5 +101,8 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off);
  */
 #define UNPRIV_UID_BASE	1900000000u
 int drop_privileges(unsigned long memlock);
+
+/* "ENOMEM" for ENOMEM and the other errnos verdicts name; else strerror(). */
+const char *errno_name(int err);
 
 #endif /* PINSUITE_UTIL_H */

@@ -30,6 +30,7 @@
 #include "case.h"
 #include "expect.h"
 #include "observe.h"
+#include "util.h"
 
 static const char *const phase_names[PH_NR] = {
 	[PH_START] = "start", [PH_SETUP] = "set-up", [PH_PREPARE] = "preparation",
@@ -52,36 +53,6 @@ static void set(struct ksft_verdict *v, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dst, KSFT_REASON_MAX, fmt, ap);
 	va_end(ap);
-}
-
-static const char *errname(int err)
-{
-	static char buf[64];
-
-	switch (err) {
-	case 0:
-		return "success";
-	case EFAULT:
-		return "EFAULT";
-	case EINVAL:
-		return "EINVAL";
-	case ENOMEM:
-		return "ENOMEM";
-	case EEXIST:
-		return "EEXIST";
-	case ENOSPC:
-		return "ENOSPC";
-	case EOPNOTSUPP:
-		return "EOPNOTSUPP";
-	case EPERM:
-		return "EPERM";
-	case EAGAIN:
-		return "EAGAIN";
-	case ENOBUFS:
-		return "ENOBUFS";
-	}
-	snprintf(buf, sizeof(buf), "%s", strerror(err));
-	return buf;
 }
 
 /* The outcome of a pin (or call) under test against what the record expects. */
@@ -111,22 +82,22 @@ static unsigned int judge_pin(const struct pcase *c, const struct obs *o, struct
 	}
 	if (!must_work && !err) {
 		set(v, KSFT_FAIL, "%s worked, but must fail with %s", o->call,
-		    c->expect == EXP_RULE ? "EFAULT" : errname(c->want_err));
+		    c->expect == EXP_RULE ? "EFAULT" : errno_name(c->want_err));
 		return SYM_ALLOWED;
 	}
 	if (!must_work) {
 		if (refused_ok)
 			set(v, KSFT_PASS, "%s", "");
 		else
-			set(v, KSFT_FAIL, "%s failed with %s, expected %s", o->call, errname(err),
-			    c->expect == EXP_RULE ? "EFAULT" : errname(c->want_err));
+			set(v, KSFT_FAIL, "%s failed with %s, expected %s", o->call, errno_name(err),
+			    c->expect == EXP_RULE ? "EFAULT" : errno_name(c->want_err));
 		return refused_ok ? 0 : SYM_REFUSED;
 	}
 	if (err == ENOMEM && *o->shortage) {
 		set(v, KSFT_SKIP, "not enough lockable or free memory for the pin");
 		return 0;
 	}
-	set(v, KSFT_FAIL, "%s failed with %s, must work", o->call, errname(err));
+	set(v, KSFT_FAIL, "%s failed with %s, must work", o->call, errno_name(err));
 	return SYM_REFUSED;
 }
 
