@@ -364,6 +364,11 @@ static long migrate_range(struct trig_state *ts, int *from, int *to)
 	void **pages;
 	long there = -1;
 
+	/*
+	 * MPOL_MF_MOVE moves only pages mapped once: drop the read-only view,
+	 * and where CAP_SYS_NICE allows, ask for shared pages too.
+	 */
+	map_once(ts);
 	*from = page_node(ts->view);
 	*to = *from >= 0 ? other_node(*from) : -1;
 	if (*to < 0)
@@ -378,7 +383,8 @@ static long migrate_range(struct trig_state *ts, int *from, int *to)
 			/* A page that could not be migrated may get no status at all. */
 			status[i] = INT_MIN;
 		}
-		pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE);
+		if (pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE_ALL) && errno == EPERM)
+			pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE);
 		for (i = 0, there = 0; i < n; i++)
 			there += page_node(ts->view + i * ps) == *to;
 	}

@@ -571,9 +571,9 @@ vm_has_output() {
 # either does the QEMU exit status decide.
 vm_boot_state() {
 	local qrc=$1 con=$2
-	if [ -f "$con" ] && tr -d '\r' <"$con" | grep -qE -- "$VM_BOOT_ENV"; then
+	if [ -f "$con" ] && tr -d '\r' <"$con" | grep -E -- "$VM_BOOT_ENV" >/dev/null; then
 		echo envboot
-	elif [ -f "$con" ] && tr -d '\r' <"$con" | grep -qE -- "$VM_BOOT_BAD"; then
+	elif [ -f "$con" ] && tr -d '\r' <"$con" | grep -E -- "$VM_BOOT_BAD" >/dev/null; then
 		echo noboot
 	elif [ "$qrc" != 0 ] && ! vm_qemu_stopped "$qrc" && ! vm_has_output "$con"; then
 		echo qemufail
@@ -621,7 +621,7 @@ vm_run_state() {
 	elif ! vm_results_field "$f" suite-start >/dev/null; then
 		vm_boot_state "$qrc" "$con"
 	elif vm_qemu_stopped "$qrc"; then
-		if vm_results_suite "$f" | grep -qE '^(# )*(not )?ok [0-9]'; then
+		if vm_results_suite "$f" | grep -E '^(# )*(not )?ok [0-9]' >/dev/null; then
 			echo timeout
 		else
 			echo noresult

@@ -538,7 +538,7 @@ add_libs() {
 	done
 }
 # A run_tests.sh that needs bash gets the host's bash.
-if head -n 1 "$SUITE/run_tests.sh" | grep -q bash; then
+if head -n 1 "$SUITE/run_tests.sh" | grep bash >/dev/null; then
 	cp -L /bin/bash "$ROOT/bin/bash"
 	ln -sf ../../bin/bash "$ROOT/usr/bin/bash"
 	add_libs /bin/bash

@@ -97,7 +97,7 @@ usage_case "bad --require" --require VFIO "$T/bzImage-6.99.0-fake"
 usage_case "bad --channel" --channel ttyS7 "$T/bzImage-6.99.0-fake"
 usage_case "--initramfs-only with --json" --initramfs-only "$T/i.cpio" --json "$T/i.json" "$T/bzImage-6.99.0-fake"
 
-help_ok() { "$RUN" -h | grep -q -- '--bisect' && "$RUN" --help | grep -q '^Usage:'; }
+help_ok() { "$RUN" -h | grep -- '--bisect' >/dev/null && "$RUN" --help | grep '^Usage:' >/dev/null; }
 ok "run.sh -h prints usage and exits 0" help_ok
 bench_usage() {
 	"$REPO/vm/bench.sh" >/dev/null 2>&1
@@ -111,7 +111,7 @@ ci_usage() {
 	[ $? = 2 ] || return 1
 	"$REPO/vm/ci.sh" --only nosuchkernel >/dev/null 2>&1
 	[ $? = 2 ] || return 1
-	"$REPO/vm/ci.sh" -h | grep -q -- '--budget'
+	"$REPO/vm/ci.sh" -h | grep -- '--budget' >/dev/null
 }
 ok "ci.sh usage errors exit 2, -h exits 0" ci_usage
 
@@ -120,7 +120,7 @@ mk() {
 	out=$(make -s -n -C "$REPO" vm_run KERNEL=/k/bzImage VM_ARGS='--keep -- -t cow' 2>&1) || return 1
 	grep -q 'install STATIC=1 O=.*/.vm-build INSTALL_PATH=.*/.vm-suite' <<<"$out" &&
 		grep -q 'vm/run.sh --suite .*/.vm-suite /k/bzImage --keep -- -t cow$' <<<"$out" &&
-		make -s -n -C "$REPO" vm_bench KERNEL=/k/bzImage 2>&1 | grep -q 'vm/bench.sh --suite' &&
+		make -s -n -C "$REPO" vm_bench KERNEL=/k/bzImage 2>&1 | grep 'vm/bench.sh --suite' >/dev/null &&
 		! make -s -C "$REPO" vm_run >/dev/null 2>&1
 }
 if have make && grep -q 'vm/vm.mk' "$REPO/Makefile" 2>/dev/null; then
@@ -256,10 +256,10 @@ if have dpkg-deb && have xz && have zstd; then
 		eq 12 "$(wc -l <"$T/staged/modules.load")" &&
 			eq kernel/drivers/vfio/pci/vfio-pci.ko "$(sed -n 6p "$T/staged/modules.load")" &&
 			! grep -qE '\.(xz|zst|gz)$' "$T/staged/modules.load" &&
-			! find "$T/staged" -name '*.xz' -o -name '*.zst' -o -name '*.gz' | grep -q . &&
-			tr '\0' '\n' <"$T/staged/kernel/fs/ext4/ext4.ko" | grep -qx 'depends=jbd2,crc16,mbcache' &&
-			tr '\0' '\n' <"$T/staged/kernel/drivers/vfio/pci/vfio-pci.ko" | grep -qx 'name=vfio_pci' &&
-			tr '\0' '\n' <"$T/staged/kernel/fs/jbd2/jbd2.ko" | grep -qx 'name=jbd2'
+			! find "$T/staged" -name '*.xz' -o -name '*.zst' -o -name '*.gz' | grep . >/dev/null &&
+			tr '\0' '\n' <"$T/staged/kernel/fs/ext4/ext4.ko" | grep -x 'depends=jbd2,crc16,mbcache' >/dev/null &&
+			tr '\0' '\n' <"$T/staged/kernel/drivers/vfio/pci/vfio-pci.ko" | grep -x 'name=vfio_pci' >/dev/null &&
+			tr '\0' '\n' <"$T/staged/kernel/fs/jbd2/jbd2.ko" | grep -x 'name=jbd2' >/dev/null
 	}
 	ok "modules decompressed (xz, zstd, gzip) into the staging tree with a load list" stage
 	moddep() {
@@ -504,7 +504,7 @@ if have python3; then
 		python3 "$REPORT" expect --kernels "$REPO/vm/expectations" >"$T/k" || return 1
 		# pmdfix tolerates nothing: its rules may only require failures.
 		eq "$ci" "$file" && grep -qx $'pmdfix-mock\t0' "$T/k" &&
-			! awk '/^kernel /{ on = / pmdfix( |$)/ } on && /^may-fail /' "$REPO/vm/expectations" | grep -q . &&
+			! awk '/^kernel /{ on = / pmdfix( |$)/ } on && /^may-fail /' "$REPO/vm/expectations" | grep . >/dev/null &&
 			expect pintest-6.12 "$T/r.json" "$REPO/vm/expectations" && eq 0 "$ERC" &&
 			expect pmdfix "$T/r.json" "$REPO/vm/expectations" && eq 1 "$ERC"
 	}
@@ -558,7 +558,7 @@ oops() {
 }
 ok "an Oops on the console is found" oops
 ok "a boot panic counts when the suite never started" eval \
-	'vm_dmesg_window <"$FIX/console-noboot.log" | vm_dmesg_first_bad | grep -q "Kernel panic"'
+	'vm_dmesg_window <"$FIX/console-noboot.log" | vm_dmesg_first_bad | grep "Kernel panic" >/dev/null'
 ok "taint letters" eq "W(9,WARN) E(13,UNSIGNED_MODULE)" "$(vm_taint_letters 8704)"
 ok "taint: only new bits count" eq 8192 "$(vm_taint_new 512 8704)"
 ok "taint: nothing new" eq 0 "$(vm_taint_new 8704 8704)"
@@ -618,11 +618,11 @@ retry_states() {
 ok "only a guest that never started the suite is retried" retry_states
 reasons() {
 	printf 'qemu-system-x86_64: -accel kvm: failed to initialize kvm: No such file or directory\n' >"$T/qerr"
-	vm_boot_reason qemufail 1 "$T/empty.log" "$T/qerr" | grep -qx 'QEMU failed to start (exit 1: qemu-system-x86_64: -accel kvm: failed to initialize kvm: No such file or directory)' &&
-		vm_boot_reason envboot 0 "$FIX/console-timer.log" /dev/null | grep -q "timer check failed.*: \[    0.021000\] Kernel panic - not syncing: timer doesn't work" &&
-		vm_boot_reason noboot 0 "$FIX/console-noboot.log" /dev/null | grep -q 'crashed before the suite started: .*No working init found' &&
-		vm_boot_reason envboot 143 "$T/empty.log" /dev/null 120 | grep -qx 'the guest did not reach /init within 120s and printed no kernel error' &&
-		vm_boot_reason envboot 0 "$T/empty.log" /dev/null | grep -qx 'no output at all from the guest (QEMU exit 0)'
+	vm_boot_reason qemufail 1 "$T/empty.log" "$T/qerr" | grep -x 'QEMU failed to start (exit 1: qemu-system-x86_64: -accel kvm: failed to initialize kvm: No such file or directory)' >/dev/null &&
+		vm_boot_reason envboot 0 "$FIX/console-timer.log" /dev/null | grep "timer check failed.*: \[    0.021000\] Kernel panic - not syncing: timer doesn't work" >/dev/null &&
+		vm_boot_reason noboot 0 "$FIX/console-noboot.log" /dev/null | grep 'crashed before the suite started: .*No working init found' >/dev/null &&
+		vm_boot_reason envboot 143 "$T/empty.log" /dev/null 120 | grep -x 'the guest did not reach /init within 120s and printed no kernel error' >/dev/null &&
+		vm_boot_reason envboot 0 "$T/empty.log" /dev/null | grep -x 'no output at all from the guest (QEMU exit 0)' >/dev/null
 }
 ok "reasons for a guest that never started the suite" reasons
 
@@ -1009,8 +1009,8 @@ for s in r.iter("testsuite"):
 			grep -q "initramfs for 6.99.0-fake written to $T/lava.cpio (disks: ext4 xfs; not booted)" "$T/run.err" &&
 			cpio -it --quiet <"$T/lava.cpio" >"$T/lava.list" &&
 			grep -qx init "$T/lava.list" && grep -qx opt/pinsuite/run_tests.sh "$T/lava.list" &&
-			cpio -i --quiet --to-stdout init <"$T/lava.cpio" | grep -q 'pinsuite.shell=1' &&
-			cpio -i --quiet --to-stdout etc/pinsuite/vm.conf <"$T/lava.cpio" | grep -qx "VM_DISKS='ext4 xfs'"
+			cpio -i --quiet --to-stdout init <"$T/lava.cpio" | grep 'pinsuite.shell=1' >/dev/null &&
+			cpio -i --quiet --to-stdout etc/pinsuite/vm.conf <"$T/lava.cpio" | grep -x "VM_DISKS='ext4 xfs'" >/dev/null
 	}
 	ok "--initramfs-only writes the initramfs and boots nothing" e2e_initramfs_only
 	fake_run "" "" 0 --initramfs-only "$T/nodir/x.cpio" "$T/bzImage-6.99.0-fake"
