@@ -43,7 +43,7 @@ URING_LIBS := $(or $(strip $(call pinsuite_pkg,--libs,liburing)),-luring)
 #   LDLIBS_rdma_pin := -libverbs
 PINSUITE_LDLIBS := $(URING_LIBS)
 
-# libibverbs for rdma_pin; statically linked with the rxe provider built in
+# libibverbs for rdma_pin and promises; statically linked with the rxe provider built in
 # (there are no provider plugins to load in the VM's initramfs) and libnl.
 # glibc warns that libnl's name lookups (getaddrinfo, getprotobyname), which
 # rxe never calls, need glibc's shared libraries at run time: -w.
@@ -53,6 +53,7 @@ VERBS_LIBS := -Wl,--no-warnings $(or $(strip $(call pinsuite_pkg,--libs,libibver
 VERBS_CFLAGS := -DRDMA_STATIC_PROVIDERS=rxe
 endif
 LDLIBS_rdma_pin := $(or $(VERBS_LIBS),-libverbs)
+LDLIBS_promises := $(LDLIBS_rdma_pin)
 
 # CFLAGS and LDFLAGS are the user's (and lib.mk's); ours come after them.
 # KHDR_INCLUDES (the kernel's uAPI headers) is set by the selftests Makefile

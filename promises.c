@@ -46,7 +46,9 @@
 #include "lib/leftover.h"
 #include "lib/memlock.h"
 #include "lib/observe.h"
+#include "lib/pin_rdma.h"
 #include "lib/pin_vfio.h"
+#include "lib/pin_xdp.h"
 #include "lib/pinreq.h"
 #include "lib/placement.h"
 #include "lib/release.h"
@@ -106,6 +108,10 @@ static const struct mech {
 	{ "type1 compat on iommufd mock domain R/O", NULL, NULL, VP_COMPAT, false, F_ALL },
 	{ "type1 compat on iommufd mock domain R/W", NULL, NULL, VP_COMPAT, true,
 	  F_ALL | F_FILE | F_MEMLOCK },
+	{ "RDMA MR R/O", &pin_rdma, &pinreq_rdma, -1, false, F_ALL },
+	{ "RDMA MR R/W", &pin_rdma, &pinreq_rdma, -1, true, F_ALL | F_FILE | F_MEMLOCK },
+	/* A umem is always pinned writable. */
+	{ "AF_XDP umem", &pin_xdp, &pinreq_xdp, -1, true, F_ALL | F_FILE | F_MEMLOCK },
 };
 
 static const struct pin_ops *mech_pin(const struct mech *m)
@@ -1493,6 +1499,15 @@ static const struct ksft_break breaks[] = {
 	{ NULL, NULL, NULL, 0 },
 };
 
+/* What the mechanisms set up once, before the cases fork. */
+static void setup(void)
+{
+	vfio_prepare();
+	rdma_setup();
+	if (platform()->root)
+		xdp_unavailable();
+}
+
 static const struct pinsuite suite = {
 	.name = "promises",
 	.summary = "FOLL_LONGTERM's other promises through every pin mechanism: no pinned page\n"
@@ -1503,7 +1518,7 @@ static const struct pinsuite suite = {
 	.options = &vfio_suite_options,
 	.breaks = breaks,
 	.enumerate = enumerate,
-	.setup = vfio_prepare,
+	.setup = setup,
 	.timeout = 120,
 	/* A private hugetlb pin and its copy; the CMA fill grows the pool itself. */
 	.hugetlb_pages = 4,

@@ -31,8 +31,9 @@ void leftover_before(struct leftover *l, char *page0, char *page1);
 
 /*
  * After it: 0 when no witness saw anything left, 1 when one did (what, in
- * @what), -1 when no witness could look.  Waits up to @wait_ms for the
- * machine's count (a ring or container torn down asynchronously).
+ * @what), -1 when no witness could look.  A witness that sees something
+ * is asked again for up to @wait_ms (a ring, container or socket torn down
+ * asynchronously).
  */
 int leftover_after(struct leftover *l, unsigned int wait_ms, char *what, size_t len);
 

@@ -663,19 +663,24 @@ static int req_request(struct pinreq *q, char *addr, size_t len)
 	return q->fd < 0 ? -EBADF : xsk_umem_reg(q->fd, addr, len);
 }
 
-/* A umem goes only with its socket. */
+/*
+ * A umem goes only with its socket: close it, and open a fresh one for
+ * the next request (fault injection asks again after a request worked).
+ */
 static int req_undo(struct pinreq *q)
 {
 	if (q->fd < 0)
 		return -ENOENT;
 	close(q->fd);
-	q->fd = -1;
+	q->fd = xsk_socket();
 	return 0;
 }
 
 static void req_close(struct pinreq *q)
 {
-	req_undo(q);
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
 }
 
 const struct pinreq_ops pinreq_xdp = {

@@ -200,6 +200,8 @@ static void wait_unpinned(const struct pinreq_ops *staged, char *p, size_t len)
 void release_unpin(const struct pcase *c, const struct pinreq_ops *req,
 		   const struct pinreq_ops *staged, const char *how)
 {
+	/* The staged request, or else @req, says whether a worker unpins late. */
+	const struct pinreq_ops *late = staged ? staged : req;
 	struct hold h = { .staged = staged };
 	size_t len = RELEASE_PAGES * page_size();
 	char *addr, *pages;
@@ -228,7 +230,7 @@ void release_unpin(const struct pcase *c, const struct pinreq_ops *req,
 	}
 	if (hold_open(&h, c, true))
 		goto teardown;
-	settle(staged);
+	settle(late);
 	release_before(&r, req ? req->charge : NULL, pages, len);
 	obs_phase(PH_PIN);
 	if (hold_pin(&h, c, addr, len, true))
@@ -237,7 +239,7 @@ void release_unpin(const struct pcase *c, const struct pinreq_ops *req,
 	obs_phase(PH_RELEASE);
 	if (!release_break_leak) {
 		hold_unpin(&h);
-		wait_unpinned(staged, addr, len);
+		wait_unpinned(late, addr, len);
 	} else {
 		ksft_print_msg("selftest break: the pin is kept\n");
 	}
