@@ -47,6 +47,7 @@
 #include "lib/memlock.h"
 #include "lib/observe.h"
 #include "lib/pin_rdma.h"
+#include "lib/pin_udmabuf.h"
 #include "lib/pin_vfio.h"
 #include "lib/pin_xdp.h"
 #include "lib/pinreq.h"
@@ -81,7 +82,9 @@ static int break_placed, break_leftover, break_refuse, break_zero;
  * One row per way of pinning.  @pin takes the pin in one step (pin_ops,
  * which can also read the pinned pages); @req does it in stages for the
  * checks of the request itself.  VFIO rows name their path: the pin_ops
- * depends on the device (edu DMA, or a PFN proxy).
+ * depends on the device (edu DMA, or a PFN proxy).  A mechanism that pins
+ * a file rather than an address range (udmabuf) has @bind: its cases take
+ * memfd backings only, sealed against shrinking, bound before the pin.
  */
 static const struct mech {
 	const char *name;
@@ -90,28 +93,31 @@ static const struct mech {
 	int vfio;			/* enum vfio_path, or -1 */
 	bool writable;
 	unsigned int fams;
+	void (*bind)(const struct mem *m);
 } mechs[] = {
-	{ "GUP R/O", &pin_gup, &pinreq_gup, -1, false, F_ALL },
-	{ "GUP R/W", &pin_gup, &pinreq_gup, -1, true, F_ALL | F_FILE },
-	{ "GUP-fast R/O", &pin_gup_fast, &pinreq_gup_fast, -1, false, F_ALL },
-	{ "GUP-fast R/W", &pin_gup_fast, &pinreq_gup_fast, -1, true, F_ALL | F_FILE },
+	{ "GUP R/O", &pin_gup, &pinreq_gup, -1, false, F_ALL, NULL },
+	{ "GUP R/W", &pin_gup, &pinreq_gup, -1, true, F_ALL | F_FILE, NULL },
+	{ "GUP-fast R/O", &pin_gup_fast, &pinreq_gup_fast, -1, false, F_ALL, NULL },
+	{ "GUP-fast R/W", &pin_gup_fast, &pinreq_gup_fast, -1, true, F_ALL | F_FILE, NULL },
 	{ "io_uring fixed buffer", &pin_iouring, &pinreq_iouring, -1, true,
-	  F_ALL | F_FILE | F_MEMLOCK },
+	  F_ALL | F_FILE | F_MEMLOCK, NULL },
 	/* type1 maps PFNMAP ranges of MMIO on purpose (peer-to-peer DMA). */
-	{ "VFIO type1 R/O", NULL, NULL, VP_TYPE1, false, F_ALL & ~F_PFNMAP },
+	{ "VFIO type1 R/O", NULL, NULL, VP_TYPE1, false, F_ALL & ~F_PFNMAP, NULL },
 	{ "VFIO type1 R/W", NULL, NULL, VP_TYPE1, true,
-	  (F_ALL & ~F_PFNMAP) | F_FILE | F_MEMLOCK },
-	{ "iommufd (VFIO cdev) R/O", NULL, NULL, VP_CDEV, false, F_ALL },
-	{ "iommufd (VFIO cdev) R/W", NULL, NULL, VP_CDEV, true, F_ALL | F_FILE | F_MEMLOCK },
-	{ "iommufd mock domain R/O", NULL, NULL, VP_MOCK, false, F_ALL },
-	{ "iommufd mock domain R/W", NULL, NULL, VP_MOCK, true, F_ALL | F_FILE | F_MEMLOCK },
-	{ "type1 compat on iommufd mock domain R/O", NULL, NULL, VP_COMPAT, false, F_ALL },
+	  (F_ALL & ~F_PFNMAP) | F_FILE | F_MEMLOCK, NULL },
+	{ "iommufd (VFIO cdev) R/O", NULL, NULL, VP_CDEV, false, F_ALL, NULL },
+	{ "iommufd (VFIO cdev) R/W", NULL, NULL, VP_CDEV, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
+	{ "iommufd mock domain R/O", NULL, NULL, VP_MOCK, false, F_ALL, NULL },
+	{ "iommufd mock domain R/W", NULL, NULL, VP_MOCK, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
+	{ "type1 compat on iommufd mock domain R/O", NULL, NULL, VP_COMPAT, false, F_ALL, NULL },
 	{ "type1 compat on iommufd mock domain R/W", NULL, NULL, VP_COMPAT, true,
-	  F_ALL | F_FILE | F_MEMLOCK },
-	{ "RDMA MR R/O", &pin_rdma, &pinreq_rdma, -1, false, F_ALL },
-	{ "RDMA MR R/W", &pin_rdma, &pinreq_rdma, -1, true, F_ALL | F_FILE | F_MEMLOCK },
+	  F_ALL | F_FILE | F_MEMLOCK, NULL },
+	{ "RDMA MR R/O", &pin_rdma, &pinreq_rdma, -1, false, F_ALL, NULL },
+	{ "RDMA MR R/W", &pin_rdma, &pinreq_rdma, -1, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
 	/* A umem is always pinned writable. */
-	{ "AF_XDP umem", &pin_xdp, &pinreq_xdp, -1, true, F_ALL | F_FILE | F_MEMLOCK },
+	{ "AF_XDP umem", &pin_xdp, &pinreq_xdp, -1, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
+	/* udmabuf_pin has its release, refusal and hugetlb accounting cases. */
+	{ "udmabuf", &pin_udmabuf, NULL, -1, true, F_PLACE, udmabuf_bind },
 };
 
 static const struct pin_ops *mech_pin(const struct mech *m)
@@ -127,6 +133,28 @@ static const struct pinreq_ops *mech_req(const struct mech *m)
 static const struct mech *case_mech(const struct pcase *c)
 {
 	return c->ext;
+}
+
+/* A MAP_SHARED memfd backing, which a mechanism that pins a file can take. */
+static bool backing_is_memfd(const struct backing *bk)
+{
+	return (bk->type == BK_MEMFD || bk->type == BK_SHMEM_LARGE ||
+		bk->type == BK_MEMFD_HUGETLB) && !(bk->flags & BKF_PRIVATE);
+}
+
+/* The case's backing, as its mechanism takes it (a sealed memfd for udmabuf). */
+static int case_mem_setup(const struct pcase *c, struct mem *m)
+{
+	if (case_mech(c)->bind)
+		return mem_setup_memfd(m, c->bk, F_SEAL_SHRINK);
+	return mem_setup(m, c->bk);
+}
+
+/* A mechanism that pins a file learns which memfd is behind @m. */
+static void case_bind(const struct pcase *c, const struct mem *m)
+{
+	if (case_mech(c)->bind)
+		case_mech(c)->bind(m);
 }
 
 /* Helpers ----------------------------------------------------------------- */
@@ -224,7 +252,7 @@ static bool hunt(const struct pcase *c, struct mem *m, unsigned int area)
 	size_t in = 0;
 
 	for (i = 0; i < HUNT_MAX && found < 0; i++, n++) {
-		if (mem_setup(&tries[i], c->bk)) {
+		if (case_mem_setup(c, &tries[i])) {
 			/* The first try says why; later ones ran out of pages. */
 			if (!i) {
 				if (tries[i].why.code == KSFT_SKIP)
@@ -352,7 +380,10 @@ static void place_observe(const struct pcase *c)
 		return;
 	len = window(&m);
 	before = pagemap_pfn(m.addr);
-	if (!take(c, &p, m.addr, len))
+	case_bind(c, &m);
+	ret = take(c, &p, m.addr, len) ? 0 : -1;
+	case_bind(c, NULL);
+	if (ret)
 		goto teardown;
 	obs_phase(PH_CHECK);
 	/* --selftest-break placed: look where the pages were, not where they are. */
@@ -1297,8 +1328,10 @@ static void add_placement(unsigned int a)
 				struct pcase c = mech_case(&mechs[i], a ? P_NO_CMA : P_NO_MOVABLE,
 							   place_observe);
 
+				if (!bks[b] || (mechs[i].bind && !backing_is_memfd(bks[b])))
+					continue;
 				/* CMA costs a fill per case: the base page, THP, shmem. */
-				if (!bks[b] || (a && bks[b]->type != BK_ANON &&
+				if ((a && bks[b]->type != BK_ANON &&
 						bks[b]->type != BK_MEMFD &&
 						!(bks[b]->type == BK_THP && (bks[b]->flags & BKF_PMD))))
 					continue;
