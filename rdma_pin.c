@@ -265,6 +265,8 @@ static void add_outcomes(void)
 	};
 	static const struct tagsel ro_tags[] = {
 		{ TAG_RDMA_RO_PIN, 0, 0 },
+		/* A R/O pin of a PMD-mapped shmem THP, private, may never return. */
+		{ TAG_UNSHARE_PMD_LOOP, BKF_PRIVATE | BKF_FILE | BKF_THP | BKF_PMD, 0 },
 		{ TAG_NONE, 0, 0 },
 	};
 	static const struct reg_outcome ro = {

@@ -30,10 +30,26 @@ static void record(const struct reg_outcome *o, const char *step, int ret, const
 		obs_call(what, ret, true, len);
 }
 
+struct reg_call {
+	const struct reg_outcome *o;
+	char *addr;
+	size_t len;
+	bool writable;
+	const char *step;
+};
+
+static int reg_fn(void *arg)
+{
+	struct reg_call *r = arg;
+
+	return r->o->try_register(r->addr, r->len, r->writable, &r->step);
+}
+
 static void backing_observe(const struct pcase *c)
 {
 	const struct reg_outcome *o = c->ext;
 	bool shared = c->bk->flags & BKF_SHARED;
+	struct reg_call rc;
 	const char *step;
 	struct mem m;
 	size_t len;
@@ -44,7 +60,14 @@ static void backing_observe(const struct pcase *c)
 	obs_rule_facts(m.fs_magic, shared);
 	len = o->whole || m.size < PINCHECK_WINDOW ? m.size : PINCHECK_WINDOW;
 	obs_phase(PH_PIN);
-	ret = o->try_register(m.addr, len, c->writable, &step);
+	/* A R/O registration can get stuck in GUP as a pin can (lib/pin.c). */
+	rc = (struct reg_call){ o, m.addr, len, c->writable, o->call };
+	ret = pin_call_watched(reg_fn, &rc, o->what, len);
+	if (ret == PIN_STUCK) {
+		obs_pin(c->pin, len, ret);
+		case_abandon();
+	}
+	step = rc.step;
 	ksft_print_msg("%s%s of a %s mapping on %s: %s\n", access_of(c), step,
 		       shared ? "MAP_SHARED" : "MAP_PRIVATE", fs_name(m.fs_magic),
 		       ret ? strerror(-ret) : "registered");

@@ -28,7 +28,8 @@
 #define STUCK_FAULTS	50000UL
 
 struct pin_job {
-	struct pin *p;
+	int (*fn)(void *arg);
+	void *arg;
 	int ret;
 	bool done;
 	pthread_mutex_t lock;
@@ -58,10 +59,10 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void *pin_thread(void *arg)
+static void *job_thread(void *arg)
 {
 	struct pin_job *job = arg;
-	int ret = job->p->ops->pin(job->p);
+	int ret = job->fn(job->arg);
 
 	pthread_mutex_lock(&job->lock);
 	job->ret = ret;
@@ -72,7 +73,7 @@ static void *pin_thread(void *arg)
 }
 
 /* Wait for the pinning thread; its result, or PIN_STUCK. */
-static int watch(struct pin_job *job)
+static int watch(struct pin_job *job, const char *what, size_t len)
 {
 	unsigned long start = minor_faults(), faults = 0;
 	struct timespec until;
@@ -97,13 +98,12 @@ static int watch(struct pin_job *job)
 	pthread_mutex_unlock(&job->lock);
 	if (done)
 		return job->ret;
-	ksft_print_msg("%s %s pin of %zu kB: %lu page faults in %.1f s without the pin returning\n",
-		       job->p->ops->name, job->p->writable ? "R/W" : "R/O", job->p->len >> 10, faults,
-		       now_s() - t0);
+	ksft_print_msg("%s of %zu kB: %lu page faults in %.1f s without the pin returning\n",
+		       what, len >> 10, faults, now_s() - t0);
 	return PIN_STUCK;
 }
 
-static int pin_watched(struct pin *p)
+int pin_call_watched(int (*fn)(void *arg), void *arg, const char *what, size_t len)
 {
 	struct pin_job *job = calloc(1, sizeof(*job));
 	pthread_t tid;
@@ -111,19 +111,35 @@ static int pin_watched(struct pin *p)
 
 	if (!job)
 		return -ENOMEM;
-	job->p = p;
+	job->fn = fn;
+	job->arg = arg;
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_cond_init(&job->cond, NULL);
-	if (pthread_create(&tid, NULL, pin_thread, job)) {
+	if (pthread_create(&tid, NULL, job_thread, job)) {
 		free(job);
-		return p->ops->pin(p);
+		return fn(arg);
 	}
-	ret = watch(job);
+	ret = watch(job, what, len);
 	if (ret == PIN_STUCK)
 		return ret;	/* the thread and the job stay: the process must end */
 	pthread_join(tid, NULL);
 	free(job);
 	return ret;
+}
+
+static int pin_fn(void *arg)
+{
+	struct pin *p = arg;
+
+	return p->ops->pin(p);
+}
+
+static int pin_watched(struct pin *p)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s %s pin", p->ops->name, p->writable ? "R/W" : "R/O");
+	return pin_call_watched(pin_fn, p, what, p->len);
 }
 
 int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, bool writable)

@@ -71,6 +71,13 @@ struct pin {
  */
 #define PIN_STUCK	1
 
+/*
+ * Run @fn(@arg), a call that pins @len bytes, in a thread of its own while
+ * this one watches for a fault storm without progress: its result, or
+ * PIN_STUCK (@what, "RDMA MR R/O registration", names it in the message).
+ */
+int pin_call_watched(int (*fn)(void *arg), void *arg, const char *what, size_t len);
+
 /* Take a pin; 0, -errno (the mechanism's own error) or PIN_STUCK. */
 int pin_take(struct pin *p, const struct pin_ops *ops, char *addr, size_t len, bool writable);
 void pin_drop(struct pin *p);

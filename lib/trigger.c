@@ -356,13 +356,28 @@ static int other_node(int cur)
 	return -1;
 }
 
-/* Ask for every page of the range on another node; pages there afterwards. */
+/* The node of each of the @n pages at @pages, or -errno, into @where. */
+static void pages_nodes(size_t n, void **pages, int *where)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		where[i] = INT_MIN;
+	if (pin_move_pages(n, pages, NULL, where, 0))
+		for (i = 0; i < n; i++)
+			where[i] = -errno;
+}
+
+/*
+ * Ask for every page of the range on another node; how many pages changed
+ * their node (not how many are there: some may have been there before).
+ */
 static long migrate_range(struct trig_state *ts, int *from, int *to)
 {
 	size_t ps = page_size(), n = ts->len / ps, i;
-	int *nodes, *status;
+	int *nodes, *status, *before;
 	void **pages;
-	long there = -1;
+	long changed = -1;
 
 	/*
 	 * MPOL_MF_MOVE moves only pages mapped once: drop the read-only view,
@@ -376,22 +391,26 @@ static long migrate_range(struct trig_state *ts, int *from, int *to)
 	pages = calloc(n, sizeof(*pages));
 	nodes = calloc(n, sizeof(*nodes));
 	status = calloc(n, sizeof(*status));
-	if (pages && nodes && status) {
+	before = calloc(n, sizeof(*before));
+	if (pages && nodes && status && before) {
 		for (i = 0; i < n; i++) {
 			pages[i] = ts->view + i * ps;
 			nodes[i] = *to;
 			/* A page that could not be migrated may get no status at all. */
 			status[i] = INT_MIN;
 		}
+		pages_nodes(n, pages, before);
 		if (pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE_ALL) && errno == EPERM)
 			pin_move_pages(n, pages, nodes, status, MPOL_MF_MOVE);
-		for (i = 0, there = 0; i < n; i++)
-			there += page_node(ts->view + i * ps) == *to;
+		pages_nodes(n, pages, status);
+		for (i = 0, changed = 0; i < n; i++)
+			changed += before[i] >= 0 && status[i] >= 0 && status[i] != before[i];
 	}
 	free(pages);
 	free(nodes);
 	free(status);
-	return there;
+	free(before);
+	return changed;
 }
 
 static int do_migrate(struct trig_state *ts)
