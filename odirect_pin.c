@@ -299,8 +299,8 @@ static int fork_round(struct mem *m, struct dio_target *t, size_t len, int round
 	}
 	while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
 		;
-	/* From fork() at once to well into the transfer. */
-	spin_us(round * 25L);
+	/* From fork() at once to well into the transfer, over and over. */
+	spin_us((round % FORK_ROUNDS) * 25L);
 	if (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
 		(*in_flight)++;
 	pid = kid_fork(&k);
@@ -363,14 +363,17 @@ static void fork_observe(const struct pcase *c)
 	ksft_print_msg("%s: %s\n", dio_kind_name(t.kind), t.where);
 	obs_phase(PH_TRIGGER);
 	t0 = now_s();
-	for (round = 0; round < FORK_ROUNDS && now_s() - t0 < FORK_SECONDS; round++) {
+	/* Past FORK_ROUNDS only until a read was caught in flight. */
+	for (round = 0; (round < FORK_ROUNDS || !in_flight) && now_s() - t0 < FORK_SECONDS;
+	     round++) {
 		ret = fork_round(&m, &t, len, round, v, &in_flight);
 		if (ret)
 			break;
 	}
 	if (!ret) {
 		ksft_print_msg("%d rounds of a %zu kB read with fork() 0 to %d us into it, %d of them while the read was in flight\n",
-			       round, len >> 10, (round - 1) * 25, in_flight);
+			       round, len >> 10, ((round < FORK_ROUNDS ? round : FORK_ROUNDS) - 1) * 25,
+			       in_flight);
 		if (in_flight)
 			obs_held();
 		else
