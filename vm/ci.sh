@@ -10,11 +10,11 @@
 #   pmdfix-movable  pmdfix with movablecore=50% cma=256M
 # The mock boots add intel_iommu=off and run only vfio_pin and promises, for
 # the iommufd mock domain; pmdfix-movable boots pmdfix with ZONE_MOVABLE and
-# a CMA area and runs only promises, for the placement of long-term pins.  What each kernel must and may fail is in vm/expectations,
-# judged over its JSON results by tools/pinsuite-report expect; besides,
-# every kernel must stay untainted and run the suite to its end.  Prints
-# TAP, one result per kernel; exits 0 when every expectation held, 1
-# otherwise, 2 for bad usage.
+# a CMA area and runs only promises, for the placement of long-term pins.
+# What each kernel must and may fail is in vm/expectations, judged over its
+# JSON results by tools/pinsuite-report expect; besides, every kernel must
+# stay untainted and run the suite to its end.  Prints TAP, one result per
+# kernel; exits 0 when every expectation held, 1 otherwise, 2 for bad usage.
 #
 #   vm/ci.sh [--budget S] [--timeout S] [--only NAME]... [--keep-logs DIR]
 #            [--expectations FILE] [-- run.sh options [-- run_tests.sh arguments]]
