@@ -93,31 +93,34 @@ static const struct mech {
 	int vfio;			/* enum vfio_path, or -1 */
 	bool writable;
 	unsigned int fams;
+	uint64_t tags;			/* what every case of the row guards, too */
 	void (*bind)(const struct mem *m);
 } mechs[] = {
-	{ "GUP R/O", &pin_gup, &pinreq_gup, -1, false, F_ALL, NULL },
-	{ "GUP R/W", &pin_gup, &pinreq_gup, -1, true, F_ALL | F_FILE, NULL },
-	{ "GUP-fast R/O", &pin_gup_fast, &pinreq_gup_fast, -1, false, F_ALL, NULL },
-	{ "GUP-fast R/W", &pin_gup_fast, &pinreq_gup_fast, -1, true, F_ALL | F_FILE, NULL },
+	{ "GUP R/O", &pin_gup, &pinreq_gup, -1, false, F_ALL, 0, NULL },
+	{ "GUP R/W", &pin_gup, &pinreq_gup, -1, true, F_ALL | F_FILE, 0, NULL },
+	{ "GUP-fast R/O", &pin_gup_fast, &pinreq_gup_fast, -1, false, F_ALL, 0, NULL },
+	{ "GUP-fast R/W", &pin_gup_fast, &pinreq_gup_fast, -1, true, F_ALL | F_FILE, 0, NULL },
 	{ "io_uring fixed buffer", &pin_iouring, &pinreq_iouring, -1, true,
-	  F_ALL | F_FILE | F_MEMLOCK, NULL },
+	  F_ALL | F_FILE | F_MEMLOCK, 0, NULL },
 	/* type1 maps PFNMAP ranges of MMIO on purpose (peer-to-peer DMA). */
-	{ "VFIO type1 R/O", NULL, NULL, VP_TYPE1, false, F_ALL & ~F_PFNMAP, NULL },
+	{ "VFIO type1 R/O", NULL, NULL, VP_TYPE1, false, F_ALL & ~F_PFNMAP, 0, NULL },
 	{ "VFIO type1 R/W", NULL, NULL, VP_TYPE1, true,
-	  (F_ALL & ~F_PFNMAP) | F_FILE | F_MEMLOCK, NULL },
-	{ "iommufd (VFIO cdev) R/O", NULL, NULL, VP_CDEV, false, F_ALL, NULL },
-	{ "iommufd (VFIO cdev) R/W", NULL, NULL, VP_CDEV, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
-	{ "iommufd mock domain R/O", NULL, NULL, VP_MOCK, false, F_ALL, NULL },
-	{ "iommufd mock domain R/W", NULL, NULL, VP_MOCK, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
-	{ "type1 compat on iommufd mock domain R/O", NULL, NULL, VP_COMPAT, false, F_ALL, NULL },
+	  (F_ALL & ~F_PFNMAP) | F_FILE | F_MEMLOCK, 0, NULL },
+	{ "iommufd (VFIO cdev) R/O", NULL, NULL, VP_CDEV, false, F_ALL, 0, NULL },
+	{ "iommufd (VFIO cdev) R/W", NULL, NULL, VP_CDEV, true, F_ALL | F_FILE | F_MEMLOCK, 0, NULL },
+	{ "iommufd mock domain R/O", NULL, NULL, VP_MOCK, false, F_ALL, 0, NULL },
+	{ "iommufd mock domain R/W", NULL, NULL, VP_MOCK, true, F_ALL | F_FILE | F_MEMLOCK, 0, NULL },
+	{ "type1 compat on iommufd mock domain R/O", NULL, NULL, VP_COMPAT, false, F_ALL, 0, NULL },
 	{ "type1 compat on iommufd mock domain R/W", NULL, NULL, VP_COMPAT, true,
-	  F_ALL | F_FILE | F_MEMLOCK, NULL },
-	{ "RDMA MR R/O", &pin_rdma, &pinreq_rdma, -1, false, F_ALL, NULL },
-	{ "RDMA MR R/W", &pin_rdma, &pinreq_rdma, -1, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
+	  F_ALL | F_FILE | F_MEMLOCK, 0, NULL },
+	/* Before v6.2 a R/O MR was taken with FOLL_FORCE: even PROT_NONE memory. */
+	{ "RDMA MR R/O", &pin_rdma, &pinreq_rdma, -1, false, F_ALL,
+	  TAGBIT(TAG_RDMA_RO_PIN), NULL },
+	{ "RDMA MR R/W", &pin_rdma, &pinreq_rdma, -1, true, F_ALL | F_FILE | F_MEMLOCK, 0, NULL },
 	/* A umem is always pinned writable. */
-	{ "AF_XDP umem", &pin_xdp, &pinreq_xdp, -1, true, F_ALL | F_FILE | F_MEMLOCK, NULL },
+	{ "AF_XDP umem", &pin_xdp, &pinreq_xdp, -1, true, F_ALL | F_FILE | F_MEMLOCK, 0, NULL },
 	/* udmabuf_pin has its release, refusal and hugetlb accounting cases. */
-	{ "udmabuf", &pin_udmabuf, NULL, -1, true, F_PLACE, udmabuf_bind },
+	{ "udmabuf", &pin_udmabuf, NULL, -1, true, F_PLACE, 0, udmabuf_bind },
 };
 
 static const struct pin_ops *mech_pin(const struct mech *m)
@@ -1266,6 +1269,7 @@ static struct pcase mech_case(const struct mech *m, enum property prop, observe_
 		.writable = m->writable,
 		.observe = fn,
 		.ext = m,
+		.tags = m->tags,
 	};
 
 	return c;
@@ -1337,7 +1341,7 @@ static void add_placement(unsigned int a)
 					continue;
 				c.bk = bks[b];
 				c.param = area;
-				c.tags = place_tags(area);
+				c.tags |= place_tags(area);
 				c.need.flags = NEED_ROOT;
 				c.need.check = a ? cma_area_unavailable : movable_zone_unavailable;
 				pcase_add(&c, "%s, %s", mechs[i].name, c.bk->name);
@@ -1367,7 +1371,7 @@ static void add_release(void)
 				if (!bks[b])
 					continue;
 				c.bk = bks[b];
-				c.tags = tags_select(zero, c.bk);
+				c.tags |= tags_select(zero, c.bk);
 				pcase_add(&c, "%s, after unpinning, %s", mechs[i].name, c.bk->name);
 			}
 		}
@@ -1396,7 +1400,7 @@ static void add_failure_paths(void)
 			c.param = fps[f];
 			if (fps[f] == FP_FILE) {
 				c.need.check = refused_file_unavailable;
-				c.tags = TAGBIT(TAG_NO_LONGTERM_FILE_WRITE);
+				c.tags |= TAGBIT(TAG_NO_LONGTERM_FILE_WRITE);
 			}
 			pcase_add(&c, "%s, refused for %s, anon pages before it", mechs[i].name,
 				  failpath_what[fps[f]]);
@@ -1446,7 +1450,7 @@ static void add_refusal(void)
 			c.param = rfs[r].rf;
 			c.need.check = rfs[r].check;
 			if (rfs[r].rf == RF_SECRET)
-				c.tags = TAGBIT(TAG_SECRETMEM_GUP_FAST);
+				c.tags |= TAGBIT(TAG_SECRETMEM_GUP_FAST);
 			pcase_add(&c, "%s, %s", mechs[i].name, rfs[r].what);
 		}
 	}

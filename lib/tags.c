@@ -59,7 +59,8 @@ static const struct {
 		"65291dcfcf89", "mm/secretmem: fix GUP-fast succeeding on secretmem folios", "v6.9",
 		SYM_ALLOWED },
 	[TAG_RDMA_RO_PIN] = {
-		"b40656aa7d55", "RDMA/umem: remove FOLL_FORCE usage", "v6.2", SYM_REFUSED },
+		"b40656aa7d55", "RDMA/umem: remove FOLL_FORCE usage", "v6.2",
+		SYM_REFUSED | SYM_ALLOWED },
 	[TAG_RDMA_REREG] = {
 		"badad6fad60d", "RDMA: During rereg_mr ensure that REREG_ACCESS is compatible",
 		"2026, stable", SYM_ALLOWED },
