@@ -959,7 +959,8 @@ static int setup_ksm(struct mem *m)
 		    ret == -ETIMEDOUT ? "timed out" : "not merged");
 }
 
-int mem_setup(struct mem *m, const struct backing *bk)
+/* An empty @m for @bk; KSFT_SKIP (the reason in @m) when @bk's needs are unmet. */
+static int mem_begin(struct mem *m, const struct backing *bk)
 {
 	memset(m, 0, sizeof(*m));
 	m->bk = bk;
@@ -969,6 +970,13 @@ int mem_setup(struct mem *m, const struct backing *bk)
 		m->why.code = KSFT_SKIP;
 		return KSFT_SKIP;
 	}
+	return 0;
+}
+
+int mem_setup(struct mem *m, const struct backing *bk)
+{
+	if (mem_begin(m, bk))
+		return KSFT_SKIP;
 
 	switch (bk->type) {
 	case BK_ANON:
@@ -1073,14 +1081,8 @@ int mem_setup_memfd(struct mem *m, const struct backing *bk, unsigned int seals)
 	bool base_range = bk->type == BK_MEMFD && bk->size;
 	int ret;
 
-	memset(m, 0, sizeof(*m));
-	m->bk = bk;
-	m->fd = -1;
-	if (need_unmet(&bk->need, m->why.reason, sizeof(m->why.reason), m->why.figures,
-		       sizeof(m->why.figures))) {
-		m->why.code = KSFT_SKIP;
+	if (mem_begin(m, bk))
 		return KSFT_SKIP;
-	}
 	if (bk->type != BK_MEMFD && bk->type != BK_SHMEM_LARGE && bk->type != BK_MEMFD_HUGETLB) {
 		errno = EINVAL;
 		return fail(m, "not a memfd backing");
