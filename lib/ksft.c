@@ -3,6 +3,7 @@
  * TAP 13 printing (kselftest dialect) and the case runner.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -568,33 +569,154 @@ static bool pipe_drain(struct pipe_reader *r)
 }
 
 /*
+ * How long a killed case may take to die: as long as it was allowed to
+ * run, up to this.  Tearing down a process with gigantic pages under TCG
+ * takes seconds; one that is still there after this is stuck in the
+ * kernel, and waiting for it would hang the run.
+ */
+#define KILL_GRACE_SECS 30
+
+static double kill_deadline(unsigned int timeout)
+{
+	return now() + (timeout < KILL_GRACE_SECS ? timeout : KILL_GRACE_SECS);
+}
+
+/* Reap @pid (a process, or -pgid for a group) until @deadline; false if some did not die. */
+static bool reap_until(pid_t pid, int *status, double deadline)
+{
+	const struct timespec tick = { .tv_nsec = 20 * 1000 * 1000 };
+	pid_t got;
+
+	for (;;) {
+		got = waitpid(pid, status, WNOHANG);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return true;	/* nothing left to wait for */
+		if (got > 0) {
+			if (pid > 0)
+				return true;
+			continue;
+		}
+		if (now() >= deadline)
+			return false;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* The first line of a /proc file, without its newline, or "?". */
+static void proc_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	snprintf(buf, size, "?");
+	if (f) {
+		if (fgets(buf, size, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* Where each thread of @pid sleeps in the kernel (its stack needs root). */
+static void describe_stuck_process(long pid, const char *comm, char state)
+{
+	char path[96], wchan[128], line[256];
+	struct dirent *de;
+	DIR *tasks;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/wchan", pid);
+	proc_line(path, wchan, sizeof(wchan));
+	ksft_print_msg("process %ld %s does not die after SIGKILL: state %c, waiting in %s\n",
+		       pid, comm, state, wchan);
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	tasks = opendir(path);
+	while (tasks && (de = readdir(tasks))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.16s/stack", pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		ksft_print_msg("  kernel stack of thread %s:\n", de->d_name);
+		for (n = 0; n < 16 && fgets(line, sizeof(line), f); n++)
+			ksft_print_msg("    %s", line);
+		fclose(f);
+	}
+	if (tasks)
+		closedir(tasks);
+}
+
+/* Say which processes of group @pgid are still there; how many. */
+static unsigned int describe_stuck(pid_t pgid)
+{
+	char path[64], buf[512], comm[64], state, *paren, *open_paren;
+	unsigned int stuck = 0;
+	long pid, grp;
+	struct dirent *de;
+	DIR *proc;
+
+	proc = opendir("/proc");
+	while (proc && (de = readdir(proc))) {
+		pid = strtol(de->d_name, NULL, 10);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		proc_line(path, buf, sizeof(buf));
+		paren = strrchr(buf, ')');
+		if (!paren || sscanf(paren + 1, " %c %*d %ld", &state, &grp) != 2)
+			continue;
+		if (grp != pgid || state == 'Z')
+			continue;
+		open_paren = strchr(buf, '(');
+		snprintf(comm, sizeof(comm), "%.*s",
+			 open_paren ? (int)(paren - open_paren + 1) : 1, open_paren ? open_paren : "?");
+		describe_stuck_process(pid, comm, state);
+		stuck++;
+	}
+	if (proc)
+		closedir(proc);
+	return stuck;
+}
+
+/*
  * Kill and reap whatever the case left behind: its process group, and any
  * orphan that left the group and was reparented to us (we are a child
- * subreaper).
+ * subreaper).  A process that does not die is described and left behind;
+ * returns how many there are.
  */
-static void reap_leftovers(pid_t pgid)
+static unsigned int reap_leftovers(pid_t pgid, double deadline)
 {
 	char path[64], buf[4096], *p, *end;
+	unsigned int stuck = 0;
 	int status, fd;
 	ssize_t n;
 	long pid;
 
 	kill(-pgid, SIGKILL);
-	while (waitpid(-pgid, &status, 0) > 0 || errno == EINTR)
-		;
+	if (!reap_until(-pgid, &status, deadline))
+		stuck = describe_stuck(pgid);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
+		return stuck;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return;
+		return stuck;
 	buf[n] = '\0';
 	for (p = buf; (pid = strtol(p, &end, 10)) > 0; p = end) {
+		if (getpgid((pid_t)pid) == pgid)
+			continue;	/* one of the group, said above */
 		kill((pid_t)pid, SIGKILL);
-		waitpid((pid_t)pid, &status, 0);
+		if (!reap_until((pid_t)pid, &status, deadline)) {
+			ksft_print_msg("process %ld left the case's group and does not die after SIGKILL\n",
+				       pid);
+			stuck++;
+		}
 	}
+	return stuck;
 }
 
 static void run_in_child(const struct ksft_case *tc, struct ksft_end *end)
@@ -623,7 +745,12 @@ static void run_in_child(const struct ksft_case *tc, struct ksft_end *end)
 		signal(SIGALRM, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (dup2(fds[1], STDOUT_FILENO) < 0)
+		/*
+		 * stderr too: a case process that never dies must not keep
+		 * the runner's output open, and what it says there is then a
+		 * diagnostic of the case.
+		 */
+		if (dup2(fds[1], STDOUT_FILENO) < 0 || dup2(fds[1], STDERR_FILENO) < 0)
 			_exit(125);
 		close(fds[0]);
 		setvbuf(stdout, NULL, _IOLBF, 0);
@@ -646,7 +773,7 @@ static void run_in_child(const struct ksft_case *tc, struct ksft_end *end)
 			exited = true;
 		if (exited) {
 			/* What the case's leftovers still write is not waited for. */
-			reap_leftovers(pid);
+			end->stuck = reap_leftovers(pid, kill_deadline(timeout));
 			open_pipe = pipe_drain(&r);
 			break;
 		}
@@ -662,10 +789,11 @@ static void run_in_child(const struct ksft_case *tc, struct ksft_end *end)
 	}
 	if (!exited) {
 		/* Timed out: kill the case, then take what it printed. */
+		double deadline = kill_deadline(timeout);
+
 		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		reap_leftovers(pid);
+		reap_until(pid, &status, deadline);
+		end->stuck = reap_leftovers(pid, deadline);
 	}
 	running_case = 0;
 	pipe_drain(&r);

@@ -98,6 +98,7 @@ struct ksft_end {
 	bool in_runner;		/* --no-fork: ran in the runner itself */
 	int not_started;	/* errno when the case process could not be forked */
 	int pid;		/* the case process, 0 when none */
+	unsigned int stuck;	/* its processes that did not die after SIGKILL */
 };
 
 /* What the judge decided. */

@@ -318,24 +318,44 @@ static void guardian_detach(const int *keep, int nkeep)
 	}
 }
 
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* Whether connection @fd has a message waiting. */
+static bool pending(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 /*
  * Serve connections until @owner is gone and no connection is left, then
- * put everything back and exit, which releases the lock.
+ * put everything back and exit, which releases the lock.  A connection
+ * ends when its binary exits, even while a case process of it that does
+ * not die (stuck in the kernel) still holds the socket: what that binary
+ * changed is put back then, and the lock is not held for ever.
  */
 static void guardian_loop(int listen_fd, int first, pid_t owner, int lock) __noreturn;
 static void guardian_loop(int listen_fd, int first, pid_t owner, int lock)
 {
 	static struct saved tab[MAX_SAVED];
 	struct pollfd pfd[MAX_CONNS + 1];
-	int conns[MAX_CONNS], nconn = 0, nr = 0, pidfd, i, n;
+	int conns[MAX_CONNS], peers[MAX_CONNS], nconn = 0, nr = 0, pidfd, i, n;
+	bool gone;
 
-#ifdef SYS_pidfd_open
-	pidfd = (int)syscall(SYS_pidfd_open, owner, 0);
-#else
-	pidfd = -1;
-#endif
-	if (first >= 0)
+	pidfd = pidfd_of(owner);
+	if (first >= 0) {
+		peers[nconn] = pidfd_of(owner);
 		conns[nconn++] = first;
+	}
 	lock_note(lock, "pinsuite-guard");
 	for (;;) {
 		if (!nconn && !alive(owner, pidfd))
@@ -345,7 +365,7 @@ static void guardian_loop(int listen_fd, int first, pid_t owner, int lock)
 			pfd[n++] = (struct pollfd){ .fd = conns[i], .events = POLLIN };
 		if (listen_fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
-		if (poll(pfd, n, 200) <= 0)
+		if (poll(pfd, n, 200) < 0)
 			continue;
 		if (listen_fd >= 0 && (pfd[n - 1].revents & POLLIN) && nconn < MAX_CONNS) {
 			struct ucred cred;
@@ -358,18 +378,29 @@ static void guardian_loop(int listen_fd, int first, pid_t owner, int lock)
 				close(c);
 				c = -1;
 			}
-			if (c >= 0)
+			if (c >= 0) {
+				peers[nconn] = pidfd_of(cred.pid);
 				conns[nconn++] = c;
+			}
 		}
 		for (i = nconn - 1; i >= 0; i--) {
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (guardian_serve(tab, &nr, conns[i], conns[i]))
+			gone = peers[i] >= 0 && !alive(0, peers[i]);
+			if (i < n - (listen_fd >= 0) && conns[i] == pfd[i].fd &&
+			    (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    !guardian_serve(tab, &nr, conns[i], conns[i]))
+				gone = true;
+			/* What the binary sent before it exited still counts. */
+			while (gone && pending(conns[i]) && guardian_serve(tab, &nr, conns[i], conns[i]))
+				;
+			if (!gone)
 				continue;
 			/* A binary is gone: so are its case processes. */
 			guardian_restore(tab, &nr, false, 0, conns[i]);
 			close(conns[i]);
+			if (peers[i] >= 0)
+				close(peers[i]);
 			conns[i] = conns[--nconn];
+			peers[i] = peers[nconn];
 		}
 	}
 	guardian_restore(tab, &nr, true, 0, -1);

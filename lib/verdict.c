@@ -144,8 +144,9 @@ void pcase_judge(const struct ksft_case *tc, const void *report, const struct ks
 		return;
 	}
 	if (end->timed_out) {
-		set(v, KSFT_FAIL, "timed out after %u s during %s", end->timeout,
-		    phase_name(o->phase));
+		set(v, KSFT_FAIL, "timed out after %u s during %s%s", end->timeout,
+		    phase_name(o->phase),
+		    end->stuck ? "; it does not die after SIGKILL (stuck in the kernel)" : "");
 		hints(c, SYM_STUCK, v);
 		return;
 	}
@@ -202,6 +203,12 @@ void pcase_judge(const struct ksft_case *tc, const void *report, const struct ks
 	/* Whatever was observed, a case process that died is a failure. */
 	if ((end->signaled || end->status) && v->code != KSFT_FAIL && v->code != KSFT_ERROR) {
 		ended_badly(end, o, v);
+		sym = 0;
+	}
+	/* A process that outlives SIGKILL sleeps in the kernel for good. */
+	if (end->stuck && v->code != KSFT_FAIL && v->code != KSFT_ERROR) {
+		set(v, KSFT_FAIL, "%u process(es) of the case do not die after SIGKILL (stuck in the kernel)",
+		    end->stuck);
 		sym = 0;
 	}
 	if (v->code == KSFT_FAIL && sym)

@@ -131,6 +131,34 @@ static void knob_restored(const struct pcase *c)
 		obs_broken(SYM_KEPT, "%s was not restored", KNOB);
 }
 
+/*
+ * Freeze itself in the cgroup v1 freezer group whose cgroup.procs
+ * PINSUITE_TEST_FREEZER names (tests/harness.sh sets it up FROZEN): a task
+ * in there does not die of SIGKILL until the group is thawed, as a task
+ * stuck in the kernel would not.  What it says on stderr is the case's.
+ */
+static void stuck(const struct pcase *c)
+{
+	const char *procs = getenv("PINSUITE_TEST_FREEZER");
+	char pid[16];
+	int ret;
+
+	(void)c;
+	if (!procs || !*procs) {
+		obs_unmet("no frozen freezer group (PINSUITE_TEST_FREEZER)", "%s", "");
+		return;
+	}
+	fprintf(stderr, "freezing now, said on stderr\n");
+	fflush(stderr);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	ret = write_file(procs, pid);
+	if (ret) {
+		obs_error("joining the frozen group", -ret);
+		return;
+	}
+	pause();
+}
+
 /* A mechanism of our own, to feed the judge the outcomes of a pin. */
 static const struct pin_ops test_pin = {
 	.name = "the test mechanism",
@@ -187,6 +215,7 @@ static const struct {
 	{ error, "a case whose step fails", 0, EXP_HOLDS },
 	{ enomem, "a pin that fails with ENOMEM, no shortage", 0, EXP_HOLDS },
 	{ enomem_limit, "a pin that fails with ENOMEM beyond RLIMIT_MEMLOCK", 0, EXP_HOLDS },
+	{ stuck, "a case stuck in the kernel", 1, EXP_HOLDS },
 };
 
 static void enumerate(void)

@@ -141,6 +141,23 @@ debian_package() {
 	[ -n "$p" ] && printf '%s\n' "$p"
 }
 
+# What a NOT OK kernel's run says about itself, for the end of the output:
+# why it failed, the expectations' verdict, the case that was running when
+# the guest stopped answering, the harness's and the kernel's last words.
+ci_diagnosis() {
+	local name=$1 tap=$OUT/$1.tap w
+	shift
+	echo "# ---- $name: why NOT OK"
+	for w in "$@"; do echo "# $name: $w"; done
+	grep -vE '^# expectations of .* met$' "$OUT/$name.expect" | head -n 30 | sed "s/^/# $name: /"
+	grep -E '^# vm: |^# first bad kernel message|^# taint: |Bail out!' "$tap" | head -n 10 | sed "s/^/# $name: /"
+	w=$(grep -E '^[# ]*# \[RUN\] ' "$tap" | tail -n 1 | sed 's/^[# ]*# \[RUN\] //')
+	[ -z "$w" ] || echo "# $name: last case started: $w"
+	grep -E '^[# ]*(not ok|Bail out)' "$tap" | head -n 20 | sed "s/^/# $name: /"
+	grep -E 'pinsuite-vm stall: |does not die after SIGKILL' "$tap" | head -n 40 | sed "s/^/# $name: /"
+	grep -E '^# (console|dmesg): ' "$tap" | tail -n 40 | sed "s/^/# $name: /"
+}
+
 secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }'; }
 
 echo "TAP version 13"
@@ -240,9 +257,12 @@ for k in "${selected[@]}"; do
 		echo "not ok $n $name"
 		fail=$((fail + 1))
 		SUMMARY+=("$name: NOT OK, ${counts:-no cases}, ${took}s")
+		ci_diagnosis "$name" "${why[@]}" >>"$OUT/diagnosis"
 	fi
 done
 printf '# %s\n' "${SUMMARY[@]}"
+# A CI log is often read from its end only: what went wrong comes last.
+[ ! -s "$OUT/diagnosis" ] || cat "$OUT/diagnosis"
 echo "# total $(secs "$start") s"
 echo "vm-ci: $pass passed, $fail failed"
 [ "$fail" = 0 ]

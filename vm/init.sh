@@ -26,12 +26,13 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t devpts devpts /dev/pts 2>/dev/null
 
-# Settings written by vm/run.sh: VM_CHAN, VM_SWAP, VM_ZRAM_SIZE, VM_SUITE_DIR
-# and "set -- ARGS" (the arguments for run_tests.sh).
+# Settings written by vm/run.sh: VM_CHAN, VM_SWAP, VM_ZRAM_SIZE, VM_SUITE_DIR,
+# VM_STALL and "set -- ARGS" (the arguments for run_tests.sh).
 VM_CHAN=ttyS1
 VM_SWAP=auto
 VM_ZRAM_SIZE=512M
 VM_SUITE_DIR=/opt/pinsuite
+VM_STALL=300
 # shellcheck source=/dev/null
 . /etc/pinsuite/vm.conf
 
@@ -195,11 +196,50 @@ if grep -q -e '--json' ./run_tests.sh 2>/dev/null; then
 else
 	JSON=
 fi
+# A suite that stops making progress (no case ended for VM_STALL seconds:
+# longer than a case's timeout and the grace to kill it) says which tasks
+# sleep where in the kernel, while the guest still can: the host's --timeout
+# only sees silence.  The lines go into the results as diagnostics, the
+# kernel's own list of blocked tasks (sysrq w) to the console.
+stall_watch() {
+	last=-1 quiet=0
+	while sleep 30; do
+		n=$(wc -c <"$JSON" 2>/dev/null) || n=0
+		if [ "$n" != "$last" ]; then
+			last=$n quiet=0
+			continue
+		fi
+		quiet=$((quiet + 30))
+		[ $quiet -ge $VM_STALL ] || continue
+		quiet=0
+		{
+			echo "# pinsuite-vm stall: no case ended for ${VM_STALL}s; tasks in D state:"
+			for d in /proc/[0-9]*; do
+				grep -q '^State:[[:space:]]*D' "$d/status" 2>/dev/null || continue
+				echo "# pinsuite-vm stall:   pid ${d#/proc/} $(cat "$d/comm" 2>/dev/null) in $(cat "$d/wchan" 2>/dev/null)"
+				sed 's/^/# pinsuite-vm stall:     /' "$d/stack" 2>/dev/null | head -n 16
+			done
+		} >&3
+		# The list is printed at KERN_INFO, below the console's quiet
+		# level, which is checked as the console catches up.
+		read -r lvl _ </proc/sys/kernel/printk
+		echo 7 >/proc/sys/kernel/printk
+		echo w >/proc/sysrq-trigger 2>/dev/null
+		sleep 3
+		echo "$lvl" >/proc/sys/kernel/printk
+	done
+}
 ctl taint-before "$(cat /proc/sys/kernel/tainted)"
 echo "pinsuite-vm: suite start" >/dev/kmsg
 ctl suite-start
+WATCH=
+if [ -n "$JSON" ]; then
+	stall_watch &
+	WATCH=$!
+fi
 ./run_tests.sh "$@" </dev/null >&3 2>&1
 rc=$?
+[ -z "$WATCH" ] || kill "$WATCH" 2>/dev/null
 echo "pinsuite-vm: suite end (exit $rc)" >/dev/kmsg
 ctl taint-after "$(cat /proc/sys/kernel/tainted)"
 ctl rc "$rc"

@@ -87,7 +87,9 @@ before any result, nothing ran).
 Environment: PINSUITE_CACHE (default \${XDG_CACHE_HOME:-\$HOME/.cache}/pinsuite;
 holds the KVM probe result for the current host boot), QEMU (default
 qemu-system-x86_64), MAKE (default make), PINSUITE_KVM_DEV (default /dev/kvm),
-PINSUITE_KVM_PROBE_TIMEOUT (seconds, default 15).
+PINSUITE_KVM_PROBE_TIMEOUT (seconds, default 15), PINSUITE_VM_STALL (seconds
+without a case ending after which the guest lists its blocked tasks, default
+300).
 EOF
 }
 
@@ -582,6 +584,7 @@ fi
 	echo "VM_SWAP=$SWAPMODE"
 	echo "VM_DISKS='$DISKS'"
 	echo "VM_SUITE_DIR=/opt/pinsuite"
+	[[ ${PINSUITE_VM_STALL:-} =~ ^[1-9][0-9]*$ ]] && echo "VM_STALL=$PINSUITE_VM_STALL"
 	echo "set -- $(vm_shell_quote "${SUITE_ARGS[@]}")"
 } >"$ROOT/etc/pinsuite/vm.conf"
 
