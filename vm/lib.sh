@@ -652,3 +652,39 @@ vm_newest_package() {
 	apt-cache search --names-only "$1" 2>/dev/null | awk '{print $1}' |
 		grep -E -- "$1" | sort -V | tail -n 1
 }
+
+# vm_cpu_states QMP_SOCKET: one line per vCPU from QEMU's "info registers
+# -a": where it is (RIP, CPL), its flags (IF set: interrupts on), whether it
+# is halted or in SMM.  False when QMP cannot be asked.
+vm_cpu_states() {
+	local sock=$1
+	[ -S "$sock" ] && command -v python3 >/dev/null 2>&1 || return 1
+	python3 - "$sock" <<'PY' 2>/dev/null
+import json, re, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+json.loads(f.readline())
+def qmp(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "error" in r:
+            sys.exit(1)
+        if "return" in r:
+            return r["return"]
+qmp("qmp_capabilities")
+out = qmp("human-monitor-command", **{"command-line": "info registers -a"})
+for block in re.split(r"^CPU#", out, flags=re.M)[1:]:
+    cpu = block.split(None, 1)[0]
+    m = re.search(r"RIP=(\S+) RFL=(\S+) \[[^]]*\] CPL=(\d+).*?SMM=(\d+) HLT=(\d+)", block)
+    if not m:
+        continue
+    rip, rfl, cpl, smm, hlt = m.groups()
+    iflag = "on" if int(rfl, 16) & 0x200 else "off"
+    print(f"CPU {cpu}: RIP={rip} CPL={cpl} interrupts {iflag}, "
+          f"{'halted' if hlt == '1' else 'running'}{', in SMM' if smm == '1' else ''}")
+PY
+}

@@ -785,6 +785,8 @@ qemu_cmd() {
 		Q+=(-drive "file=$W/$d.img,if=none,id=$d,format=raw,cache=unsafe"
 			-device "virtio-blk-pci,drive=$d,serial=pinsuite-$d")
 	done
+	# A QMP socket for the stall check (where each vCPU is).
+	[ ${#W} -gt 90 ] || Q+=(-qmp "unix:$W/qmp.sock,server=on,wait=off")
 	Q+=(-kernel "$BZIMAGE" -initrd "$W/initrd.cpio" -append "$CMDLINE")
 }
 
@@ -827,6 +829,29 @@ boot_deadline() {
 	kill "$QPID" 2>/dev/null
 }
 
+# stall_check: no results for HOST_STALL seconds while the suite runs, which
+# is longer than any case may take (its timeout, the grace to kill it) and
+# than the guest's own stall report: the guest will not get on.  Say where
+# each vCPU is (QEMU's registers, through QMP) and stop it now rather than
+# at --timeout.
+HOST_STALL=${PINSUITE_VM_HOST_STALL:-420}
+stall_check() {
+	local size now
+	[ -n "$T_SUITE" ] && [ -z "$T_END" ] && [ "$STALLED" = 0 ] || return 0
+	size=$(stat -c %s "$W/results.log" 2>/dev/null) || return 0
+	now=$EPOCHREALTIME
+	if [ "$size" != "$STALL_SIZE" ]; then
+		STALL_SIZE=$size STALL_T=$now
+		return 0
+	fi
+	awk -v a="$STALL_T" -v b="$now" -v l="$HOST_STALL" 'BEGIN { exit !(b - a > l) }' ||
+		return 0
+	STALLED=1
+	echo "# vm: no results for ${HOST_STALL}s while the suite ran; the vCPUs:"
+	vm_cpu_states "$W/qmp.sock" | sed 's/^/# vm:   /'
+	kill "$QPID" 2>/dev/null
+}
+
 # run_vm: boot once; sets QRC, BOOT_KILLED and the T_* stamps.
 run_vm() {
 	local chunk part='' r
@@ -835,6 +860,7 @@ run_vm() {
 	: >"$W/results.log"
 	: >"$W/console.log"
 	T_BOOT='' T_SUITE='' T_END='' BOOT_KILLED=0 NLINES=0 IN_DMESG=0 BOOTED=1
+	STALL_SIZE='' STALL_T='' STALLED=0
 	exec 5>"$W/stamps.log"	# arrival time of every results line (vm/bench.sh)
 	T_VM=$EPOCHREALTIME
 	timeout -k 5 "$TIMEOUT" "${Q[@]}" </dev/null >"$W/qemu.log" 2>&1 &
@@ -857,6 +883,7 @@ run_vm() {
 		part+=$chunk
 		if [ "$r" -gt 128 ]; then
 			boot_deadline
+			stall_check
 			continue
 		fi
 		[ -z "$part" ] || handle_line "$part"
@@ -894,6 +921,8 @@ while :; do
 	run_vm 2>>"$W/run.err"
 	[ "$BOOT_KILLED" = 1 ] && BTMO=$BOOT_TIMEOUT || BTMO=
 	STATE=$(vm_run_state "$W/results.log" "$QRC" "$W/console.log")
+	# Stopped by stall_check: the results had started, as with --timeout.
+	[ "$STALLED" = 0 ] || STATE=timeout
 	if [ "$ATTEMPT" -ge 2 ] || [ "$RETRY" = 0 ] || ! vm_state_retry "$STATE"; then
 		break
 	fi
@@ -959,7 +988,13 @@ done)
 		;;
 	noboot) RUN_WHY="kernel failure: $why; $AGAIN" ;;
 	noresult) RUN_WHY="kernel failure: timed out after ${TIMEOUT}s before the suite printed any result; not retried (the suite had started)" ;;
-	timeout) RUN_WHY="kernel failure: timed out after ${TIMEOUT}s while the suite ran; not retried (results had started)" ;;
+	timeout)
+		if [ "$STALLED" = 1 ]; then
+			RUN_WHY="kernel failure: no results for ${HOST_STALL}s while the suite ran (longer than any case may take); stopped then; not retried (results had started)"
+		else
+			RUN_WHY="kernel failure: timed out after ${TIMEOUT}s while the suite ran; not retried (results had started)"
+		fi
+		;;
 	*) RUN_WHY="kernel failure: the guest died while the suite ran (QEMU exit $QRC); not retried (results had started)" ;;
 	esac
 	echo "# vm: $RUN_WHY"
