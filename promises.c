@@ -139,10 +139,9 @@ static const struct mech *case_mech(const struct pcase *c)
 }
 
 /* A MAP_SHARED memfd backing, which a mechanism that pins a file can take. */
-static bool backing_is_memfd(const struct backing *bk)
+static bool backing_shared_memfd(const struct backing *bk)
 {
-	return (bk->type == BK_MEMFD || bk->type == BK_SHMEM_LARGE ||
-		bk->type == BK_MEMFD_HUGETLB) && !(bk->flags & BKF_PRIVATE);
+	return backing_is_memfd(bk) && !(bk->flags & BKF_PRIVATE);
 }
 
 /* The case's backing, as its mechanism takes it (a sealed memfd for udmabuf). */
@@ -1332,7 +1331,7 @@ static void add_placement(unsigned int a)
 				struct pcase c = mech_case(&mechs[i], a ? P_NO_CMA : P_NO_MOVABLE,
 							   place_observe);
 
-				if (!bks[b] || (mechs[i].bind && !backing_is_memfd(bks[b])))
+				if (!bks[b] || (mechs[i].bind && !backing_shared_memfd(bks[b])))
 					continue;
 				/* CMA costs a fill per case: the base page, THP, shmem. */
 				if ((a && bks[b]->type != BK_ANON &&

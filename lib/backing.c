@@ -247,6 +247,11 @@ const char *backing_class(const struct backing *bk)
 	return buf;
 }
 
+bool backing_is_memfd(const struct backing *bk)
+{
+	return bk->type == BK_MEMFD || bk->type == BK_SHMEM_LARGE || bk->type == BK_MEMFD_HUGETLB;
+}
+
 bool backing_is(const struct backing *bk, unsigned int all, unsigned int none)
 {
 	return (bk->flags & all) == all && !(bk->flags & none);
@@ -1083,7 +1088,7 @@ int mem_setup_memfd(struct mem *m, const struct backing *bk, unsigned int seals)
 
 	if (mem_begin(m, bk))
 		return KSFT_SKIP;
-	if (bk->type != BK_MEMFD && bk->type != BK_SHMEM_LARGE && bk->type != BK_MEMFD_HUGETLB) {
+	if (!backing_is_memfd(bk)) {
 		errno = EINVAL;
 		return fail(m, "not a memfd backing");
 	}

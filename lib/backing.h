@@ -81,6 +81,8 @@ const char *backing_class(const struct backing *bk);
 
 /* True if @bk has all flags in @all and none in @none. */
 bool backing_is(const struct backing *bk, unsigned int all, unsigned int none);
+/* A memfd of its own (shmem, shmem with large folios, hugetlb), which can be sealed. */
+bool backing_is_memfd(const struct backing *bk);
 
 /* Non-anonymous pages in a private (COW) mapping. */
 static inline bool backing_cow_nonanon(const struct backing *bk)

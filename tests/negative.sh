@@ -69,17 +69,27 @@ passed=$(echo "$out" | grep -E '^ok ' | grep -vc '# SKIP')
 ok "$([ "$n" -gt 0 ] && [ "$passed" = 0 ]; echo $?)" \
 	"gup_longterm rule: every io_uring outcome case that runs fails ($n failed, $passed passed)"
 
+# Run BIN's case SEL unbroken: when it skips, skip it and each named break
+# with its reason and fail; else check that it passes.
+runs_unbroken() {
+	local bin=$1 sel=$2 out why d
+	shift 2
+	out=$("$OUTPUT/$bin" -t "$sel" 2>/dev/null)
+	if echo "$out" | grep -q '^ok 1 .*# SKIP'; then
+		why=$(echo "$out" | sed -n 's/^ok 1 .*# SKIP //p')
+		for d in unbroken "$@"; do
+			skip "$bin $d" "$why"
+		done
+		return 1
+	fi
+	echo "$out" | grep -q '^ok 1 '
+	ok $? "$bin passes '$sel' unbroken"
+}
+
 # xdp_pin: the device's two directions and the umem's release.
 xdp=$OUTPUT/xdp_pin
 sel="write after pin, anon base page"
-out=$("$xdp" -t "$sel" 2>/dev/null)
-if echo "$out" | grep -q '^ok 1 .*# SKIP'; then
-	for d in "unbroken" "dontneed" "dontneed, both directions" "leak"; do
-		skip "xdp_pin $d" "$(echo "$out" | sed -n 's/^ok 1 .*# SKIP //p')"
-	done
-else
-	echo "$out" | grep -q '^ok 1 '
-	ok $? "xdp_pin passes '$sel' unbroken"
+if runs_unbroken xdp_pin "$sel" "dontneed" "dontneed, both directions" "leak"; then
 	out=$("$xdp" --selftest-break dontneed -t "$sel" 2>/dev/null)
 	ok "$([ $? = 1 ] && [ "$(echo "$out" | grep -c '^not ok')" = 1 ]; echo $?)" \
 		"xdp_pin dontneed: the case fails once the mapping is zapped behind the umem"
@@ -94,14 +104,7 @@ fi
 # odirect_pin: short-term pins, a read across fork(), the FOLL_PIN balance.
 odi=$OUTPUT/odirect_pin
 sel="an ext4 file, anon base page"
-out=$("$odi" -t "O_DIRECT read from $sel" 2>/dev/null)
-if echo "$out" | grep -q '^ok 1 .*# SKIP'; then
-	for d in "unbroken" "dontneed" "fork" "leak"; do
-		skip "odirect_pin $d" "$(echo "$out" | sed -n 's/^ok 1 .*# SKIP //p')"
-	done
-else
-	echo "$out" | grep -q '^ok 1 '
-	ok $? "odirect_pin passes 'O_DIRECT read from $sel' unbroken"
+if runs_unbroken odirect_pin "O_DIRECT read from $sel" "dontneed" "fork" "leak"; then
 	out=$("$odi" --selftest-break dontneed -t "$sel" 2>/dev/null)
 	n=$(echo "$out" | grep -cE '^not ok [0-9]+ Short-term pin is reliable: O_DIRECT (read from|write to)')
 	ok $((n != 2)) "odirect_pin dontneed: the read and the write case fail ($n)"
