@@ -303,20 +303,26 @@ uint64_t tags_select(const struct tagsel *sel, const struct backing *bk)
 }
 
 /*
- * --quick runs the first case of each kind: property, mechanism and access
- * (or scenario), trigger and kind of backing.  The catalog lists sizes
- * smallest first, so the cheapest of a kind is the one that runs.
+ * --quick runs the first case of each kind: the case's name with its
+ * backing replaced by the backing's kind (so property, mechanism and
+ * access, trigger or scenario, and kind of memory).  The catalog lists
+ * sizes smallest first, so the cheapest of a kind is the one that runs.
  */
 static bool first_of_kind(const struct pcase *c, const struct ksft_case *tc)
 {
 	static char **kinds;
 	static unsigned int nr;
+	const char *at = c->bk ? strstr(tc->name, c->bk->name) : NULL;
 	char *key, **p;
 	unsigned int i;
+	int n;
 
-	if (asprintf(&key, "%d|%s|%s|%d|%s|%s", c->prop, tc->meta.mechanism ? tc->meta.mechanism : "",
-		     c->what ? c->what : "", c->writable, tc->meta.trigger ? tc->meta.trigger : "",
-		     c->bk ? backing_class(c->bk) : "") < 0)
+	if (at)
+		n = asprintf(&key, "%.*s<%s>%s", (int)(at - tc->name), tc->name,
+			     backing_class(c->bk), at + strlen(c->bk->name));
+	else
+		n = asprintf(&key, "%s|%s", tc->name, c->bk ? backing_class(c->bk) : "");
+	if (n < 0)
 		return true;
 	for (i = 0; i < nr; i++) {
 		if (!strcmp(kinds[i], key)) {

@@ -17,7 +17,8 @@
 # kernel; exits 0 when every expectation held, 1 otherwise, 2 for bad usage.
 #
 #   vm/ci.sh [--budget S] [--timeout S] [--only NAME]... [--keep-logs DIR]
-#            [--expectations FILE] [-- run.sh options [-- run_tests.sh arguments]]
+#            [--expectations FILE] [--quick]
+#            [-- run.sh options [-- run_tests.sh arguments]]
 
 set -u -o pipefail
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,6 +54,7 @@ LOGS=
 EXPECTATIONS=$VM_DIR/expectations
 REPORT=$REPO/tools/pinsuite-report
 RUN_ARGS=()
+QUICK=0
 
 usage() {
 	sed -n '4,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -65,6 +67,9 @@ Options:
                  results to D/NAME.json
   --expectations FILE
                  the expectations (default vm/expectations)
+  --quick        every binary with -q (one case of each kind); a must-fail
+                 rule whose cases are not in that profile holds when another
+                 case fails with the rule's hint
   -- ARGS        vm/run.sh options for every kernel, before the kernel's own,
                  e.g. -- --icount --suite DIR; run_tests.sh arguments after a
                  second -- replace the kernel's own (the mock boots' -t vfio_pin):
@@ -80,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY+=("${2:-}"); shift ;;
 	--keep-logs) LOGS=${2:-}; shift ;;
 	--expectations) EXPECTATIONS=${2:-}; shift ;;
+	--quick) QUICK=1 ;;
 	--) shift; RUN_ARGS=("$@"); break ;;
 	*) echo "vm/ci.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -204,6 +210,16 @@ for k in "${selected[@]}"; do
 	done
 	[ $i -ge ${#extra[@]} ] || tests=("${extra[@]:i}")
 	[ ${#USER_TESTS[@]} -eq 0 ] || tests=("${USER_TESTS[@]}")
+	# -q goes to every binary: after run.sh's "--" and run_tests.sh's.
+	if [ "$QUICK" = 1 ]; then
+		seps=0
+		for a in "${tests[@]}"; do [ "$a" != -- ] || seps=$((seps + 1)); done
+		while [ $seps -lt 2 ]; do
+			tests+=(--)
+			seps=$((seps + 1))
+		done
+		tests+=(-q)
+	fi
 	t0=$EPOCHREALTIME
 	again=
 	while :; do
@@ -258,7 +274,9 @@ for k in "${selected[@]}"; do
 		echo "# $name: no JSON results; judging the TAP"
 		results=$OUT/$name.tap
 	fi
-	python3 "$REPORT" expect "$EXPECTATIONS" "$name" "$results" >"$OUT/$name.expect" 2>&1
+	xopt=()
+	[ "$QUICK" = 0 ] || xopt=(--quick)
+	python3 "$REPORT" expect "${xopt[@]}" "$EXPECTATIONS" "$name" "$results" >"$OUT/$name.expect" 2>&1
 	erc=$?
 	cat "$OUT/$name.expect"
 	if [ "$erc" != 0 ]; then
