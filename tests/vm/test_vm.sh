@@ -459,6 +459,21 @@ if have python3; then
 			grep -q '^# MISSING: must-fail-name no such case: no such case$' "$T/e"
 	}
 	ok "expect: must-fail-name wants that case to have run and failed" exp_byname
+	exp_quick() {
+		# A --quick run lacks the named case; another case shows its hint.
+		printf '%s\n' 'kernel q' \
+			'must-fail-name Longterm R/O pin is reliable: GUP-fast, not in the profile hint~PMD mappings' \
+			'must-fail-name Longterm R/O pin is reliable: GUP, write after pin, memfd with 2048 kB shmem folios (MAP_PRIVATE) hint~PMD mappings' \
+			'may-fail access=R/O backing~(shared zeropage|huge zeropage|\(MAP_PRIVATE\))$' >"$T/exp" &&
+			expect q "$T/r.json" "$T/exp" && eq 1 "$ERC" &&
+			grep -q '^# MISSING: must-fail-name Longterm R/O pin is reliable: GUP-fast, not in the profile hint~PMD mappings: no such case$' "$T/e" &&
+			python3 "$REPORT" expect --quick "$T/exp" q "$T/r.json" >"$T/e" 2>&1 &&
+			grep -q '^# matched (quick): must-fail-name Longterm R/O pin is reliable: GUP-fast, not in the profile hint~PMD mappings: not in the quick profile; 2 other cases failed with the hint$' "$T/e" &&
+			sed -i 's/hint~PMD mappings$/hint~no such fix/' "$T/exp" &&
+			! python3 "$REPORT" expect --quick "$T/exp" q "$T/r.json" >"$T/e" 2>&1 &&
+			grep -q '^# MISSING: must-fail-name Longterm R/O pin is reliable: GUP-fast, not in the profile hint~no such fix: no such case$' "$T/e"
+	}
+	ok "expect --quick: a rule whose case is not in the profile holds when another case failed with its hint" exp_quick
 	exp_unfinished() {
 		jvariant '/"type":"totals","binary":"vfio_pin"/d' "$T/v.json"
 		expect pmdbug "$T/v.json" && eq 1 "$ERC" &&
