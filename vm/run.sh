@@ -89,7 +89,8 @@ holds the KVM probe result for the current host boot), QEMU (default
 qemu-system-x86_64), MAKE (default make), PINSUITE_KVM_DEV (default /dev/kvm),
 PINSUITE_KVM_PROBE_TIMEOUT (seconds, default 15), PINSUITE_VM_STALL (seconds
 without a case ending after which the guest lists its blocked tasks, default
-300).
+300), PINSUITE_VM_HOST_STALL (seconds without results after which the guest
+is stopped, with where each vCPU is, default 420).
 EOF
 }
 
@@ -836,12 +837,11 @@ boot_deadline() {
 # at --timeout.
 HOST_STALL=${PINSUITE_VM_HOST_STALL:-420}
 stall_check() {
-	local size now
+	local now=$EPOCHREALTIME
 	[ -n "$T_SUITE" ] && [ -z "$T_END" ] && [ "$STALLED" = 0 ] || return 0
-	size=$(stat -c %s "$W/results.log" 2>/dev/null) || return 0
-	now=$EPOCHREALTIME
-	if [ "$size" != "$STALL_SIZE" ]; then
-		STALL_SIZE=$size STALL_T=$now
+	# handle_line counts the lines that came: that is the progress.
+	if [ "$NLINES" != "$STALL_LINES" ]; then
+		STALL_LINES=$NLINES STALL_T=$now
 		return 0
 	fi
 	awk -v a="$STALL_T" -v b="$now" -v l="$HOST_STALL" 'BEGIN { exit !(b - a > l) }' ||
@@ -860,7 +860,7 @@ run_vm() {
 	: >"$W/results.log"
 	: >"$W/console.log"
 	T_BOOT='' T_SUITE='' T_END='' BOOT_KILLED=0 NLINES=0 IN_DMESG=0 BOOTED=1
-	STALL_SIZE='' STALL_T='' STALLED=0
+	STALL_LINES='' STALL_T='' STALLED=0
 	exec 5>"$W/stamps.log"	# arrival time of every results line (vm/bench.sh)
 	T_VM=$EPOCHREALTIME
 	timeout -k 5 "$TIMEOUT" "${Q[@]}" </dev/null >"$W/qemu.log" 2>&1 &
