@@ -31,7 +31,8 @@ Run the pinsuite binaries ($ALL_BINARIES).
   -- ARGS         pass ARGS to every binary (e.g. -- -t 'shared zeropage')
 
 Environment: OUTPUT (where the binaries are), PINSUITE_HUGETLB_PAGES,
-PINSUITE_DISK_DIRS, PINSUITE_VFIO_DEVICE, PINSUITE_CASE_TIMEOUT.
+PINSUITE_DISK_DIRS, PINSUITE_VFIO_DEVICE, PINSUITE_CASE_TIMEOUT,
+PINSUITE_RCU_EXPEDITE (0: leave /sys/kernel/rcu_expedited alone).
 Exit status: 0 no failure, 1 a failure or lost output, 4 nothing ran,
 2 bad usage (also -- -t patterns that select no case in any binary).
 EOF

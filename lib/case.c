@@ -377,6 +377,7 @@ struct ksft_case *pcase_add(const struct pcase *c, const char *fmt, ...)
 
 static const char *state_owner;
 static unsigned int hugetlb_pages;
+static bool rcu_expedited = true;
 
 enum { OPT_DISK_DIR = 0x1800, OPT_STATE_GUARD };
 
@@ -421,6 +422,14 @@ static int validate(char *why, size_t len)
 		}
 		hugetlb_pages = (unsigned int)n;
 	}
+	env = getenv("PINSUITE_RCU_EXPEDITE");
+	if (env && *env) {
+		if (strcmp(env, "0") && strcmp(env, "1")) {
+			snprintf(why, len, "PINSUITE_RCU_EXPEDITE '%s': 1 (the default) or 0", env);
+			return -1;
+		}
+		rcu_expedited = *env == '1';
+	}
 	env = getenv("PINSUITE_DISK_DIRS");
 	if (env && *env) {
 		copy = strdup(env);
@@ -446,6 +455,8 @@ static void setup(void)
 	iouring_unavailable();
 	if (hugetlb_pages)
 		hugetlb_reserve_all(hugetlb_pages);
+	if (rcu_expedited)
+		rcu_expedite();
 	if (ps->setup)
 		ps->setup();
 }

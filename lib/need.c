@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ksft.h"
 #include "need.h"
 #include "observe.h"
 #include "placement.h"
@@ -162,6 +163,20 @@ long hugetlb_settled(size_t size, unsigned int want)
 		free = hugetlb_free(size);
 	}
 	return free;
+}
+
+#define RCU_EXPEDITED	"/sys/kernel/rcu_expedited"
+
+void rcu_expedite(void)
+{
+	char cur[16];
+
+	/* Absent with CONFIG_TINY_RCU; already non-zero: nothing to do. */
+	if (!platform()->root || sysstate_read(RCU_EXPEDITED, cur, sizeof(cur)) ||
+	    strcmp(cur, "0"))
+		return;
+	if (sysstate_write_run(RCU_EXPEDITED, "1"))
+		ksft_print_msg("could not expedite RCU grace periods: cases that wait for them take longer\n");
 }
 
 void hugetlb_reserve_all(unsigned int nr)

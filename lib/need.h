@@ -93,6 +93,15 @@ long hugetlb_settled(size_t size, unsigned int want);
 void hugetlb_reserve_all(unsigned int nr);
 
 /*
+ * As root, have RCU grace periods expedited for the rest of the run
+ * (/sys/kernel/rcu_expedited, put back by the guardian).  Tearing down a
+ * network namespace, an AF_XDP socket, a BPF link or an RDMA device waits
+ * for grace periods, which is most of those cases' time; what the cases
+ * check does not depend on how long a grace period takes.
+ */
+void rcu_expedite(void);
+
+/*
  * Free pages of the hugetlb pool of @size that a long-term pin can use in
  * place (outside ZONE_MOVABLE and CMA), or -1 when that cannot be told (not
  * root).  Found by faulting the free pages in and reading their PFNs, once

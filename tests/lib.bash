@@ -77,7 +77,7 @@ knobs() {
 		 "$mm"/transparent_hugepage/hugepages-*/shmem_enabled \
 		 "$mm"/hugepages/hugepages-*/nr_hugepages $mm/ksm/run $mm/ksm/pages_to_scan \
 		 $mm/ksm/sleep_millisecs $mm/ksm/smart_scan /proc/sys/vm/stat_interval \
-		 /proc/sys/vm/min_free_kbytes; do
+		 /proc/sys/vm/min_free_kbytes /sys/kernel/rcu_expedited; do
 		[ -f "$f" ] && printf '%s %s\n' "$f" "$(cat "$f")"
 	done
 }

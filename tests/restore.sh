@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.bash"
 
 MM=/sys/kernel/mm
-N=16
+N=18
 plan $N
 
 if ! is_root; then
@@ -26,6 +26,9 @@ for d in "$MM"/hugepages/hugepages-*; do
 	[ "$f" -gt "$pools" ] && pools=$f
 done
 export PINSUITE_HUGETLB_PAGES=$((pools + 2))
+# Expedited RCU is the first setting a root binary changes: left off here,
+# so that "changed a setting" below means the setting each scenario names.
+export PINSUITE_RCU_EXPEDITE=0
 
 # Wait up to $1 tenths of a second for the settings to differ from $before.
 changed() {
@@ -58,6 +61,27 @@ kill_mid_run() {
 kill_mid_run "THP (" "THP per-size policy"
 kill_mid_run "KSM" "KSM"
 kill_mid_run "hugetlb (2048 kB)" "hugetlb pool"
+# Expedited RCU grace periods: on while a root binary runs, back off after
+# its SIGKILL.
+rcu=/sys/kernel/rcu_expedited
+if [ "$(cat $rcu 2>/dev/null)" = 0 ]; then
+	before=$(knobs)
+	PINSUITE_RCU_EXPEDITE=1 "$OUTPUT/iouring_pin" -t "THP (" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(cat $rcu)" = 1 ] && break
+		sleep 0.1
+	done
+	ok "$([ "$(cat $rcu)" = 1 ]; echo $?)" "expedited RCU: a root binary turns it on"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	knobs_back 10 "$before"
+	ok $? "expedited RCU: SIGKILL of the binary puts it back"
+	[ "$(knobs)" = "$before" ] || diag "$(diff <(echo "$before") <(knobs))"
+else
+	skip "expedited RCU: a root binary turns it on" "$rcu is not 0 (or absent: CONFIG_TINY_RCU)"
+	skip "expedited RCU: SIGKILL of the binary puts it back" "$rcu is not 0"
+fi
 
 # The runner, stopped while cow's hugetlb case runs.
 before=$(knobs)

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.bash"
 
 bins=$(built_binaries)
-plan $((9 * $(echo "$bins" | wc -w) + 8))
+plan $((10 * $(echo "$bins" | wc -w) + 8))
 
 # check DESCRIPTION WANT-STATUS WANT-REGEX(stderr) COMMAND...
 check() {
@@ -36,6 +36,8 @@ for b in $bins; do
 	check "$b PINSUITE_DISK_DIRS that does not exist" 2 "PINSUITE_DISK_DIRS /nonexistent" \
 		env PINSUITE_DISK_DIRS=/nonexistent "$bin"
 	check "$b -t that matches no case" 2 "no case matches" "$bin" -t 'no such case at all'
+	check "$b PINSUITE_RCU_EXPEDITE that is neither 0 nor 1" 2 "PINSUITE_RCU_EXPEDITE 'yes'" \
+		env PINSUITE_RCU_EXPEDITE=yes "$bin"
 	out=$("$bin" -h)
 	rc=$?
 	ok "$([ $rc = 0 ] && [[ $out == *Usage:* ]]; echo $?)" "$b -h prints the usage, exit 0"
