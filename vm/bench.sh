@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Time one vm/run.sh run: boot (QEMU start to the first line from the guest's
-# /init), set-up, suite and total, plus the slowest binaries and cases.
+# /init), set-up, suite and total, plus the binaries by time and the 20
+# slowest cases with their share of the suite's case time.
 # A benchmark prints numbers and never asserts: the exit status is 0 whatever
 # the suite's verdict (2 for bad usage).
 #
@@ -16,7 +17,7 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 case ${1:-} in
 '' | -h | --help)
 	echo "Usage: vm/bench.sh [vm/run.sh options] KERNEL [-- run_tests.sh arguments]"
-	echo "Prints prepare/boot/setup/suite/shutdown/total seconds and the slowest binaries and cases."
+	echo "Prints prepare/boot/setup/suite/shutdown/total seconds, the binaries by time and the 20 slowest cases with their share."
 	echo "PINSUITE_BENCH_TIMES=FILE keeps the per-case seconds."
 	[ -n "${1:-}" ] && exit 0
 	exit 2
@@ -65,14 +66,16 @@ echo "# binaries (seconds):"
 grep '^B ' "$W/times" | sort -k2,2 -rn | awk '{ $1 = ""; print "#  " $0 }'
 n=$(grep -c '^C ' "$W/times")
 if [ "$n" -gt 0 ]; then
-	echo "# slowest of $n cases (seconds):"
-	grep '^C ' "$W/times" | sort -k2,2 -rn | head -n 10 | awk '{ $1 = ""; print "#  " $0 }'
-	grep '^C ' "$W/times" | awk '{ s += $2 } END { printf "# sum of case times: %.1f s\n", s }'
+	sum=$(awk '$1 == "C" { s += $2 } END { printf "%.2f", s }' "$W/times")
+	echo "# the 20 slowest of $n cases (seconds, share of the sum of case times):"
+	grep '^C ' "$W/times" | sort -k2,2 -rn | head -n 20 |
+		awk -v s="$sum" '{ t = $2; $1 = ""; $2 = ""; printf "#   %5.2f %4.1f%% %s\n", t, (s > 0 ? 100 * t / s : 0), substr($0, 3) }'
+	echo "# sum of case times: $sum s"
 	# Where the time goes: the cases on 1 GiB pages copy and clear whole gigabytes.
-	grep '^C ' "$W/times" | awk '
+	grep '^C ' "$W/times" | awk -v s="$sum" '
 		/1048576 kB/ { g += $2; ng++; next }
 		{ o += $2; no++ }
-		END { printf "# 1 GiB hugetlb cases: %d, %.1f s; all others: %d, %.1f s\n", ng, g, no, o }'
+		END { printf "# 1 GiB hugetlb cases: %d, %.1f s (%.0f%%); all others: %d, %.1f s\n", ng, g, (s > 0 ? 100 * g / s : 0), no, o }'
 fi
 [ -z "${PINSUITE_BENCH_TIMES:-}" ] || cp "$W/times" "$PINSUITE_BENCH_TIMES"
 exit 0

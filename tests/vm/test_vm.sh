@@ -784,6 +784,21 @@ if [ "$can_e2e" = 1 ]; then
 			grep -q '^# timing: prepare' "$T/run.out"
 	}
 	ok "run.sh end to end: passing suite -> TAP nested under the release, exit 0" e2e_pass
+	e2e_bench() {
+		FAKE_RESULTS=$FIX/results-pass.log FAKE_RC=0 FAKE_OUT=$T/fake QEMU=$T/fake-qemu \
+			PINSUITE_KVM_DEV=$T/no-kvm PINSUITE_CACHE=$T/cache \
+			"$REPO/vm/bench.sh" --suite "$T/suite" --timeout 30 "$T/bzImage-6.99.0-fake" \
+			-- -t gup_longterm >"$T/bench.out" 2>&1 || return 1
+		if grep -Eq '^total +[0-9.]+ s$' "$T/bench.out" &&
+			grep -qx '# the 20 slowest of 2 cases (seconds, share of the sum of case times):' "$T/bench.out" &&
+			grep -Eq '^#   +[0-9.]+ +[0-9.]+% gup_longterm: Longterm R/O pin is reliable: GUP-fast, write after pin, shared zeropage$' "$T/bench.out" &&
+			grep -Eq '^# 1 GiB hugetlb cases: 0, 0.0 s \([0-9]+%\); all others: 2, ' "$T/bench.out"; then
+			return 0
+		fi
+		cat "$T/bench.out"
+		return 1
+	}
+	ok "bench.sh: phases, the slowest cases with their share, the 1 GiB cases" e2e_bench
 	e2e_qemu() {
 		grep -qx -- '-device' "$T/fake/args" && grep -qx 'edu' "$T/fake/args" &&
 			grep -qx 'intel-iommu,intremap=on' "$T/fake/args" &&
@@ -1094,7 +1109,7 @@ for s in r.iter("testsuite"):
 		done
 	fi
 else
-	for i in $(seq 44); do
+	for i in $(seq 45); do
 		skip "run.sh end to end $i" "needs busybox, cpio, mkfs.ext4, mkfs.xfs"
 	done
 fi
