@@ -7,10 +7,11 @@
 # The runner changes nothing on the system itself.  As root it starts the
 # run's guardian (a binary's --state-guard): it takes the run lock - a
 # second run waits, saying so - and owns every setting the binaries
-# change for the whole run, putting all of them back once the runner is
-# gone, however it ended (SIGKILL included).  The binaries run in the
-# runner's process group, their time limited by PINSUITE_RUN_TIMEOUT, and
-# leave no file behind.  POSIX sh, so it runs under busybox too.
+# change for the whole run, putting all of them back when the run ends:
+# before the runner exits, or once it is gone however it ended (SIGKILL
+# included).  The binaries run in the runner's process group, their time
+# limited by PINSUITE_RUN_TIMEOUT, and leave no file behind.  POSIX sh, so
+# it runs under busybox too.
 
 ALL_BINARIES="cow gup_longterm vfio_pin iouring_pin promises udmabuf_pin rdma_pin xdp_pin odirect_pin"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -127,16 +128,24 @@ for b in $selected; do n=$((n + 1)); done
 out "1..$n"
 out "# kernel: $(uname -r), uid $(id -u), timeout ${timeout}s per binary"
 
-# One owner of the system's settings for the whole run.
+# One owner of the system's settings for the whole run.  Its guardian puts
+# everything back once the process it watches is gone: a helper that lives
+# as long as this runner, so that the runner can end it and wait for the
+# settings to be back before it exits (and a killed runner ends it too).
+owner="" guard=""
 if [ "$(id -u)" = 0 ]; then
 	for b in $selected; do
 		path=$(binary "$b")
 		[ -n "$path" ] || continue
-		state=$("$path" --state-guard=$$) || {
+		(while kill -0 $$ 2>/dev/null; do sleep 1; done) </dev/null >/dev/null 2>&1 &
+		owner=$!
+		state=$("$path" --state-guard=$owner) || {
 			echo "$0: cannot start the owner of the system's settings" >&2
+			kill "$owner" 2>/dev/null
 			exit 1
 		}
 		export "${state?}"
+		guard=$path
 		break
 	done
 else
@@ -149,6 +158,7 @@ bpid=""
 interrupted() {
 	# The binary's cases die with it; the guardian puts everything back.
 	[ -z "$bpid" ] || kill -TERM "$bpid" 2>/dev/null
+	[ -z "$owner" ] || kill "$owner" 2>/dev/null
 	exit "$1"
 }
 trap 'interrupted 130' INT
@@ -219,6 +229,13 @@ for b in $selected; do
 	esac
 done
 
+# Every setting back before the runner ends (what runs next sees the system
+# as it was).
+if [ -n "$owner" ]; then
+	kill "$owner" 2>/dev/null
+	wait "$owner" 2>/dev/null
+	"$guard" --state-wait || echo "$0: could not wait for the settings to be put back" >&2
+fi
 out "# pinsuite cases: pass:$pass fail:$fail xfail:$xfail skip:$skip"
 if [ -n "$skips" ]; then
 	out "# Most cases skipped because (count, reason; all reasons are above):"

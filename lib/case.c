@@ -376,10 +376,11 @@ struct ksft_case *pcase_add(const struct pcase *c, const char *fmt, ...)
 /* The binary -------------------------------------------------------- */
 
 static const char *state_owner;
+static bool state_wait;
 static unsigned int hugetlb_pages;
 static bool rcu_expedited = true;
 
-enum { OPT_DISK_DIR = 0x1800, OPT_STATE_GUARD };
+enum { OPT_DISK_DIR = 0x1800, OPT_STATE_GUARD, OPT_STATE_WAIT };
 
 static int option(int opt, const char *arg, char *why, size_t len)
 {
@@ -388,6 +389,9 @@ static int option(int opt, const char *arg, char *why, size_t len)
 		return backing_add_disk_dir(arg, "--disk-dir", why, len);
 	case OPT_STATE_GUARD:
 		state_owner = arg;
+		return 0;
+	case OPT_STATE_WAIT:
+		state_wait = true;
 		return 0;
 	}
 	return ps->options && ps->options->option ? ps->options->option(opt, arg, why, len) : -1;
@@ -398,6 +402,8 @@ static int validate(char *why, size_t len)
 	char *env, *copy, *tok, *save = NULL;
 	int ret = 0;
 
+	if (state_wait)
+		exit(sysstate_wait() ? KSFT_FAIL : 0);
 	if (state_owner) {
 		char *end;
 		long pid = strtol(state_owner, &end, 10);
@@ -512,6 +518,7 @@ int pinsuite_main(const struct pinsuite *p, int argc, char **argv)
 	static const struct option own[] = {
 		{ "disk-dir", required_argument, NULL, OPT_DISK_DIR },
 		{ "state-guard", required_argument, NULL, OPT_STATE_GUARD },
+		{ "state-wait", no_argument, NULL, OPT_STATE_WAIT },
 	};
 	struct option *longopts;
 	struct ksft_suite s = {

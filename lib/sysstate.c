@@ -133,7 +133,8 @@ static const char *lock_path(bool create)
 }
 
 /*
- * Take the run lock; wait, saying so, while another run holds it.
+ * Take the run lock; wait, saying so (unless @who is NULL), while another
+ * run holds it.
  * Returns the locked fd, or -errno (-ENOENT: no lock file and we may not
  * create one, so there is no root run to wait for).
  */
@@ -154,8 +155,9 @@ static int take_lock(bool exclusive, const char *who)
 		if (pread(fd, holder, sizeof(holder) - 1, 0) < 0)
 			*holder = '\0';
 		holder[strcspn(holder, "\n")] = '\0';
-		fprintf(stderr, "%s: waiting for another pinsuite run to finish (%s held by %s)\n",
-			who, path, *holder ? holder : "another process");
+		if (who)
+			fprintf(stderr, "%s: waiting for another pinsuite run to finish (%s held by %s)\n",
+				who, path, *holder ? holder : "another process");
 		while (flock(fd, op))
 			if (errno != EINTR) {
 				close(fd);
@@ -473,6 +475,20 @@ int sysstate_guard(pid_t owner)
 		return ret;
 	printf("PINSUITE_STATE=%s\n", name);
 	return fflush(stdout) ? -errno : 0;
+}
+
+int sysstate_wait(void)
+{
+	int fd = take_lock(false, NULL);
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0) {
+		fprintf(stderr, "--state-wait: %s: %s\n", lock_path(false), strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
 }
 
 /* Join the guardian PINSUITE_STATE names; 0 or -errno. */

@@ -45,6 +45,13 @@ int sysstate_join(const char *who);
 int sysstate_guard(pid_t owner);
 
 /*
+ * For run_tests.sh, once its owner process is gone: wait, quietly, until
+ * the run lock is free - the guardian has put everything back.  0 or
+ * -errno.
+ */
+int sysstate_wait(void);
+
+/*
  * Read a knob: the selected word of a "a [b] c" choice file, otherwise the
  * first line without its newline.  Returns 0 or -errno.
  */

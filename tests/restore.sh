@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.bash"
 
 MM=/sys/kernel/mm
-N=18
+N=19
 plan $N
 
 if ! is_root; then
@@ -82,6 +82,15 @@ else
 	skip "expedited RCU: a root binary turns it on" "$rcu is not 0 (or absent: CONFIG_TINY_RCU)"
 	skip "expedited RCU: SIGKILL of the binary puts it back" "$rcu is not 0"
 fi
+
+# The runner ends after its guardian has put everything back: what runs
+# next sees the system as it was, without waiting.
+before=$(knobs)
+"$TOP/run_tests.sh" -t iouring_pin -- -t "anon base page" >/dev/null 2>&1
+after=$(knobs)
+ok "$([ "$after" = "$before" ]; echo $?)" "run_tests.sh: every setting is back when it exits"
+[ "$after" = "$before" ] || diag "$(diff <(echo "$before") <(echo "$after"))"
+knobs_back 10 "$before"
 
 # The runner, stopped while cow's hugetlb case runs.
 before=$(knobs)
