@@ -350,7 +350,7 @@ static void guardian_loop(int listen_fd, int first, pid_t owner, int lock)
 {
 	static struct saved tab[MAX_SAVED];
 	struct pollfd pfd[MAX_CONNS + 1];
-	int conns[MAX_CONNS], peers[MAX_CONNS], nconn = 0, nr = 0, pidfd, i, n;
+	int conns[MAX_CONNS], peers[MAX_CONNS], nconn = 0, nr = 0, pidfd, i, n, polled;
 	bool gone;
 
 	pidfd = pidfd_of(owner);
@@ -365,6 +365,8 @@ static void guardian_loop(int listen_fd, int first, pid_t owner, int lock)
 		n = 0;
 		for (i = 0; i < nconn; i++)
 			pfd[n++] = (struct pollfd){ .fd = conns[i], .events = POLLIN };
+		/* conns[0..polled) are pfd[0..polled); one accepted below is not. */
+		polled = n;
 		if (listen_fd >= 0)
 			pfd[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 		if (poll(pfd, n, 200) < 0)
@@ -387,8 +389,7 @@ static void guardian_loop(int listen_fd, int first, pid_t owner, int lock)
 		}
 		for (i = nconn - 1; i >= 0; i--) {
 			gone = peers[i] >= 0 && !alive(0, peers[i]);
-			if (i < n - (listen_fd >= 0) && conns[i] == pfd[i].fd &&
-			    (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			if (i < polled && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
 			    !guardian_serve(tab, &nr, conns[i], conns[i]))
 				gone = true;
 			/* What the binary sent before it exited still counts. */
