@@ -31,11 +31,11 @@ void release_before(struct release *r, const char *field, char *pages, size_t le
 	r->sys_quiet = pins_quiet(&r->sys_base);
 }
 
-/* The first and the last page are the ones the probe asks about. */
-static int probe_pages(struct release *r)
+/* How many of the first and the last page of @len at @pages are pinned, or -1. */
+static int probe_pages(char *pages, size_t len)
 {
-	int a = anon_page_pinned(r->pages);
-	int b = anon_page_pinned(r->pages + r->len - page_size());
+	int a = anon_page_pinned(pages);
+	int b = anon_page_pinned(pages + len - page_size());
 
 	if (a < 0 || b < 0)
 		return -1;
@@ -46,7 +46,7 @@ void release_pinned(struct release *r)
 {
 	r->field_pinned = r->field ? proc_status_kb(r->field) : -1;
 	/* The probe counts only if it sees the pin while it is there. */
-	r->pages_seen = r->pages && probe_pages(r) == 2;
+	r->pages_seen = r->pages && probe_pages(r->pages, r->len) == 2;
 }
 
 /* The machine's count back at its base, waiting a moment for late releases. */
@@ -81,7 +81,7 @@ void release_after(struct release *r, const char *how)
 	}
 	if (r->pages_seen) {
 		witnesses++;
-		pages = probe_pages(r);
+		pages = probe_pages(r->pages, r->len);
 		ksft_print_msg("pages still pinned by fork()'s test %s: %d of 2\n", how,
 			       pages < 0 ? 0 : pages);
 		if (pages != 0 && !*what)
@@ -193,12 +193,10 @@ static void settle(const struct pinreq_ops *staged)
  */
 static void wait_unpinned(const struct pinreq_ops *staged, char *p, size_t len)
 {
-	int i, first, last;
+	int i;
 
 	for (i = 0; i < 100 && p && staged && staged->unpinned_late; i++) {
-		first = anon_page_pinned(p);
-		last = anon_page_pinned(p + len - page_size());
-		if (first < 0 || last < 0 || (!first && !last))
+		if (probe_pages(p, len) <= 0)
 			return;
 		pause_20ms();
 	}
