@@ -30,11 +30,12 @@ export PINSUITE_HUGETLB_PAGES=$((pools + 2))
 # so that "changed a setting" below means the setting each scenario names.
 export PINSUITE_RCU_EXPEDITE=0
 
-# Wait up to $1 tenths of a second for the settings to differ from $before.
+# Wait up to $1 tenths of a second for the settings (or only the one in
+# file $2) to differ from $before.
 changed() {
 	local i
 	for ((i = 0; i < $1; i++)); do
-		[ "$(knobs)" != "$before" ] && return 0
+		[ "$(knobs | grep "^${2:-}")" != "$(echo "$before" | grep "^${2:-}")" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -42,15 +43,15 @@ changed() {
 
 files() { find "${TMPDIR:-/tmp}" /run -maxdepth 1 -name 'pinsuite-*' 2>/dev/null; }
 
-# kill_mid_run FILTER WHAT: start iouring_pin on FILTER, SIGKILL it once it
-# changed a setting, expect every setting back.
+# kill_mid_run FILTER WHAT [FILE]: start iouring_pin on FILTER, SIGKILL it
+# once it changed a setting (the one in FILE), expect every setting back.
 kill_mid_run() {
 	local pid
 	before=$(knobs)
 	"$OUTPUT/iouring_pin" -t "$1" >/dev/null 2>&1 &
 	pid=$!
-	changed 100
-	ok $? "$2: the run changed a setting"
+	changed 100 "${3:-}"
+	ok $? "$2: the run changed ${3:-a setting}"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	knobs_back 10 "$before"
@@ -65,22 +66,10 @@ kill_mid_run "hugetlb (2048 kB)" "hugetlb pool"
 # its SIGKILL.
 rcu=/sys/kernel/rcu_expedited
 if [ "$(cat $rcu 2>/dev/null)" = 0 ]; then
-	before=$(knobs)
-	PINSUITE_RCU_EXPEDITE=1 "$OUTPUT/iouring_pin" -t "THP (" >/dev/null 2>&1 &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[ "$(cat $rcu)" = 1 ] && break
-		sleep 0.1
-	done
-	ok "$([ "$(cat $rcu)" = 1 ]; echo $?)" "expedited RCU: a root binary turns it on"
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null
-	knobs_back 10 "$before"
-	ok $? "expedited RCU: SIGKILL of the binary puts it back"
-	[ "$(knobs)" = "$before" ] || diag "$(diff <(echo "$before") <(knobs))"
+	PINSUITE_RCU_EXPEDITE=1 kill_mid_run "THP (" "expedited RCU" $rcu
 else
-	skip "expedited RCU: a root binary turns it on" "$rcu is not 0 (or absent: CONFIG_TINY_RCU)"
-	skip "expedited RCU: SIGKILL of the binary puts it back" "$rcu is not 0"
+	skip "expedited RCU: the run changed $rcu" "$rcu is not 0 (or absent: CONFIG_TINY_RCU)"
+	skip "expedited RCU: SIGKILL of the binary leaves every setting as it was" "$rcu is not 0"
 fi
 
 # The runner ends after its guardian has put everything back: what runs
